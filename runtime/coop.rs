@@ -1,0 +1,49 @@
+//! Cooperative budget: how many I/O operations one task poll may complete.
+//!
+//! A task whose sockets are always ready (a flooding peer) would otherwise loop inside one
+//! `poll` forever and starve every other task, the reactor and the timers. The executor
+//! refills the budget before each poll; each ready I/O operation spends one unit; at zero,
+//! the operation wakes its own task and returns `Pending`, so the task goes to the back
+//! of the run queue. The value follows tokio's (128).
+
+use std::cell::Cell;
+use std::task::{Context, Poll};
+
+/// Operations one task poll may complete before it is made to yield.
+pub(crate) const BUDGET: u32 = 128;
+
+thread_local! {
+    /// `None` outside a task poll: no limit (e.g. a future driven by hand).
+    static REMAINING: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// Runs `f` (one task poll) with a fresh budget, restoring the previous one afterwards.
+pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<u32>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            REMAINING.with(|r| r.set(self.0));
+        }
+    }
+    let _restore = Restore(REMAINING.with(|r| r.replace(Some(BUDGET))));
+    f()
+}
+
+/// Checks the budget before an operation; when none is left, schedules the task again
+/// and returns `Pending`.
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    if REMAINING.with(|r| r.get()) == Some(0) {
+        cx.waker().wake_by_ref();
+        return Poll::Pending;
+    }
+    Poll::Ready(())
+}
+
+/// Spends one unit: an operation completed. Operations that park cost nothing.
+pub(crate) fn consume() {
+    REMAINING.with(|r| {
+        if let Some(n) = r.get() {
+            r.set(Some(n.saturating_sub(1)));
+        }
+    });
+}

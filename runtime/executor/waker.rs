@@ -1,0 +1,107 @@
+//! Wakers: how a task gets back onto the run queue, from this thread or any other.
+//!
+//! Each task owns one [`TaskWaker`] behind an `Arc`, made once at spawn: waking never
+//! allocates. The `queued` flag makes a storm of wakes put the task on the queue once.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_task::ArcWake;
+
+use crate::sys::Notifier;
+
+/// What the wakers of one executor share with it, across threads.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Task ids woken from other threads, moved to the local queue by the executor.
+    remote: Mutex<Vec<u64>>,
+    /// Set when `remote` has ids, so the executor checks it without taking the lock.
+    remote_pending: AtomicBool,
+    /// Rings the reactor out of its wait when a remote wake arrives.
+    notifier: Arc<Notifier>,
+    /// Set when the runtime is dropped: later wakes do nothing.
+    closed: AtomicBool,
+}
+
+impl Shared {
+    /// State for an executor whose reactor is rung through `notifier`.
+    pub(crate) fn new(notifier: Arc<Notifier>) -> Shared {
+        Shared {
+            remote: Mutex::new(Vec::new()),
+            remote_pending: AtomicBool::new(false),
+            notifier,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues `id`: on the owner thread straight onto the local queue, elsewhere onto the
+    /// locked remote queue followed by a ring of the reactor's doorbell.
+    fn schedule(self: &Arc<Self>, id: u64) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
+        if super::push_local(self, id) {
+            return;
+        }
+        self.remote
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(id);
+        self.remote_pending.store(true, Ordering::Release);
+        self.notifier.wake();
+    }
+
+    /// Whether remote wakes wait to be collected.
+    pub(crate) fn has_remote(&self) -> bool {
+        self.remote_pending.load(Ordering::Acquire)
+    }
+
+    /// Moves remote wakes onto `local`.
+    pub(crate) fn drain_remote(&self, local: &mut VecDeque<u64>) {
+        if self.remote_pending.swap(false, Ordering::AcqRel) {
+            let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+            local.extend(remote.drain(..));
+        }
+    }
+
+    /// Makes every later wake a no-op.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+}
+
+/// The waker of one task (or of `block_on`'s own future).
+#[derive(Debug)]
+pub(crate) struct TaskWaker {
+    shared: Arc<Shared>,
+    /// The task's id: slab key and generation, so a wake after the task finished (and its
+    /// slot was reused) finds a different generation and is ignored.
+    id: u64,
+    /// True from the wake until the executor starts the next poll.
+    queued: AtomicBool,
+}
+
+impl TaskWaker {
+    /// A waker for task `id`, already counted as queued (the spawner queues it).
+    pub(crate) fn new(shared: Arc<Shared>, id: u64) -> TaskWaker {
+        TaskWaker {
+            shared,
+            id,
+            queued: AtomicBool::new(true),
+        }
+    }
+
+    /// Called right before a poll: a wake during the poll must queue the task again.
+    pub(crate) fn clear_queued(&self) {
+        self.queued.store(false, Ordering::Release);
+    }
+}
+
+impl ArcWake for TaskWaker {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        if !arc_self.queued.swap(true, Ordering::AcqRel) {
+            arc_self.shared.schedule(arc_self.id);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The readiness helper: "try the syscall; on `WouldBlock` wait for readiness; retry",
+//! written once for every socket type.
+
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::task::{ready, Context, Poll};
+
+use crate::coop;
+use crate::reactor::{Direction, Registration};
+
+/// An fd-owning I/O object registered with the reactor.
+///
+/// Field order matters: `registration` is dropped first, deregistering the fd from the
+/// backend while it is still open; then `io` closes it.
+#[derive(Debug)]
+pub(crate) struct Source<T: AsRawFd> {
+    registration: Registration,
+    io: T,
+}
+
+impl<T: AsRawFd> Source<T> {
+    /// Registers `io` with this thread's reactor; see [`Registration::new`] for
+    /// `optimistic`.
+    pub(crate) fn new(io: T, optimistic: bool) -> io::Result<Source<T>> {
+        let registration = Registration::new(io.as_raw_fd(), optimistic)?;
+        Ok(Source { registration, io })
+    }
+
+    /// The raw fd.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+
+    /// Waits until `dir` may make progress, without trying any syscall.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+        self.registration.poll_ready(cx, dir)
+    }
+
+    /// Forgets `dir`'s readiness after a spurious wake (e.g. a connect not yet done).
+    pub(crate) fn clear_readiness(&self, dir: Direction) {
+        self.registration.clear_readiness(dir, true);
+    }
+
+    /// Runs `op` when `dir` is ready; on `WouldBlock` clears readiness and parks; on
+    /// `EINTR` retries. Spends one unit of the task's cooperative budget per completion.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        ready!(coop::poll_proceed(cx));
+        loop {
+            ready!(self.registration.poll_ready(cx, dir))?;
+            match op(&self.io) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(dir, true)
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => {
+                    coop::consume();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
+    /// Reads with `recv`. A short read means the kernel buffer is drained, so readiness is
+    /// cleared then and the next read parks instead of paying a syscall to see `EAGAIN`.
+    pub(crate) fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0)); // not EOF, and readiness untouched
+        }
+        let len = buf.len();
+        let n = ready!(
+            self.poll_io(cx, Direction::Read, |io| crate::sys::socket::recv(
+                io.as_raw_fd(),
+                buf
+            ))
+        )?;
+        if n > 0 && n < len {
+            self.registration.clear_readiness(Direction::Read, false);
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    /// Writes with `send`. A short write means the kernel buffer is full: readiness is
+    /// cleared and the next write parks until the backend reports space.
+    pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let n = ready!(
+            self.poll_io(cx, Direction::Write, |io| crate::sys::socket::send(
+                io.as_raw_fd(),
+                buf
+            ))
+        )?;
+        if n < buf.len() {
+            self.registration.clear_readiness(Direction::Write, false);
+        }
+        Poll::Ready(Ok(n))
+    }
+}

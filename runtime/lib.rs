@@ -1,0 +1,74 @@
+//! corio: an async runtime built from scratch on the OS readiness APIs, written to be read.
+//!
+//! ```no_run
+//! use corio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! fn main() -> std::io::Result<()> {
+//!     corio::block_on(async {
+//!         let listener = corio::net::TcpListener::bind("127.0.0.1:8080")?;
+//!         loop {
+//!             let (mut stream, _) = listener.accept().await?;
+//!             corio::spawn(async move {
+//!                 let mut buf = [0; 1024];
+//!                 while let Ok(n @ 1..) = stream.read(&mut buf).await {
+//!                     buf[..n].make_ascii_uppercase();
+//!                     if stream.write_all(&buf[..n]).await.is_err() {
+//!                         break;
+//!                     }
+//!                 }
+//!             });
+//!         }
+//!     })
+//! }
+//! ```
+//!
+//! # Layout
+//!
+//! Each layer is a folder under `runtime/` and only looks down:
+//!
+//! | module | role |
+//! |---|---|
+//! | `sys/` | OS backends behind one seam (`Selector`), the socket syscalls, the cross-thread doorbell |
+//! | `reactor/` | registrations (slab key + generation), readiness, parked wakers, timers, one *turn* |
+//! | `executor/` | tasks in a slab, the run queue fed by wakers, `block_on`, `JoinHandle` |
+//! | [`io`] | `AsyncRead`/`AsyncWrite`, their `Ext` traits, the readiness helper |
+//! | [`net`] | `TcpListener`, `TcpStream` |
+//! | [`time`] | `sleep` over the reactor's timers |
+//! | [`task`] | `spawn`, `yield_now`, `JoinHandle` |
+//! | `runtime.rs` | [`Runtime`] and its [`Builder`]: ties a backend, a reactor and an executor |
+//!
+//! DESIGN.md at the repository root walks a byte from the kernel to an `async fn` and back
+//! through these files.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod coop;
+mod executor;
+pub mod io;
+pub mod net;
+mod reactor;
+mod runtime;
+mod sys;
+pub mod task;
+pub mod time;
+
+pub use runtime::{Builder, Runtime};
+pub use task::{spawn, JoinError, JoinHandle};
+
+/// Runs `future` to completion on this thread, with every task it spawns, on a fresh
+/// runtime with default options; returns its output.
+///
+/// ```
+/// assert_eq!(corio::block_on(async { 1 + 1 }), 2);
+/// ```
+///
+/// # Panics
+/// If the runtime cannot be created (the OS refuses its descriptors); use
+/// [`Runtime::new`] to handle that as an error instead.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    match Runtime::new() {
+        Ok(runtime) => runtime.block_on(future),
+        Err(e) => panic!("corio: cannot create a runtime: {e}"),
+    }
+}

@@ -1,0 +1,142 @@
+//! `TcpListener`: accepts connections, surviving aborted handshakes and fd exhaustion.
+
+use std::cell::Cell;
+use std::future::poll_fn;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::io::source::Source;
+use crate::reactor::Direction;
+use crate::sys::socket;
+
+use super::TcpStream;
+
+/// The kernel's accept queue length we ask for (it caps this at `somaxconn`).
+const BACKLOG: libc::c_int = 1024;
+/// The first pause after running out of descriptors; it doubles up to `MAX_BACKOFF`.
+const MIN_BACKOFF: Duration = Duration::from_millis(10);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// A TCP socket listening for connections.
+///
+/// ```no_run
+/// # corio::block_on(async {
+/// let listener = corio::net::TcpListener::bind("127.0.0.1:8080")?;
+/// loop {
+///     let (stream, peer) = listener.accept().await?;
+///     corio::spawn(async move { drop((stream, peer)) });
+/// }
+/// # #[allow(unreachable_code)] Ok::<(), std::io::Error>(())
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct TcpListener {
+    source: Source<OwnedFd>,
+    /// After fd exhaustion: when to try again, and the pause to use next time.
+    backoff: Cell<Option<(Instant, Duration)>>,
+}
+
+/// Errors that concern one aborted connection, not the listener: skip and accept the next.
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ECONNABORTED) | Some(libc::EPROTO) | Some(libc::ECONNRESET)
+    )
+}
+
+/// Errors that mean "out of descriptors or memory": retrying at once would spin.
+fn is_resource_error(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)
+    )
+}
+
+impl TcpListener {
+    /// Binds to `addr` (trying each resolved address in turn) and starts listening, with
+    /// `SO_REUSEADDR` set. Port 0 picks a free port; see [`local_addr`](Self::local_addr).
+    ///
+    /// # Errors
+    /// If no address could be bound, or outside a corio runtime.
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        super::each_addr(addr, |addr| {
+            let fd = socket::tcp_socket(&addr)?;
+            socket::bind_listen(fd.as_raw_fd(), &addr, BACKLOG)?;
+            TcpListener::from_fd(fd)
+        })
+    }
+
+    /// Wraps a listening std socket (it is switched to non-blocking).
+    ///
+    /// # Errors
+    /// If the socket cannot be made non-blocking, or outside a corio runtime.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        TcpListener::from_fd(listener.into())
+    }
+
+    fn from_fd(fd: OwnedFd) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            source: Source::new(fd, true)?,
+            backoff: Cell::new(None),
+        })
+    }
+
+    /// The address this listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        socket::local_addr(self.source.fd())
+    }
+
+    /// Accepts the next connection, as a non-blocking, close-on-exec stream.
+    ///
+    /// Connections aborted before they were accepted (`ECONNABORTED`, `EPROTO`) are
+    /// skipped. When descriptors or memory run out (`EMFILE`, `ENFILE`, `ENOBUFS`,
+    /// `ENOMEM`) the error is returned, and the *next* call first pauses (10 ms, doubling
+    /// up to 1 s while the condition lasts) so a server that loops on `accept` neither
+    /// exits nor spins; the pending connection stays queued and is served once
+    /// descriptors are free.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        if let Some((resume_at, _)) = self.backoff.get() {
+            crate::time::sleep_until(resume_at).await;
+        }
+        loop {
+            match poll_fn(|cx| self.poll_accept(cx)).await {
+                Ok(accepted) => {
+                    self.backoff.set(None);
+                    return Ok(accepted);
+                }
+                Err(e) if is_connection_error(&e) => continue,
+                Err(e) => {
+                    if is_resource_error(&e) {
+                        let pause = match self.backoff.get() {
+                            Some((_, last)) => (last * 2).min(MAX_BACKOFF),
+                            None => MIN_BACKOFF,
+                        };
+                        self.backoff.set(Some((Instant::now() + pause, pause)));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Polls for one connection: the building block of [`accept`](Self::accept), without
+    /// its skipping of aborted connections or its pause after fd exhaustion.
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        self.source
+            .poll_io(cx, Direction::Read, |fd| socket::accept(fd.as_raw_fd()))
+            .map(|result| {
+                let (fd, addr) = result?;
+                Ok((TcpStream::from_fd(fd, true)?, addr))
+            })
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.fd()
+    }
+}

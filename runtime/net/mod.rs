@@ -1,0 +1,30 @@
+//! TCP networking: [`TcpListener`] and [`TcpStream`].
+//!
+//! Each type owns its socket as an `OwnedFd` inside a reactor-registered source; every
+//! operation goes through the one readiness helper ("try, on `WouldBlock` park, retry").
+
+mod listener;
+mod split;
+mod stream;
+
+pub use listener::TcpListener;
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+pub use stream::TcpStream;
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+/// Resolves `addr` and runs `f` on each address until one succeeds; the last error wins.
+fn each_addr<A: ToSocketAddrs, T>(
+    addr: A,
+    mut f: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut last = None;
+    for addr in addr.to_socket_addrs()? {
+        match f(addr) {
+            Ok(t) => return Ok(t),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no addresses to try")))
+}

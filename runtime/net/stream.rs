@@ -1,0 +1,210 @@
+//! `TcpStream`: a connected TCP socket that reads and writes without blocking the thread.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use crate::io::source::Source;
+use crate::io::{AsyncRead, AsyncWrite};
+use crate::reactor::Direction;
+use crate::sys::socket;
+
+use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+
+/// A TCP connection.
+///
+/// Read and write it through [`AsyncReadExt`](crate::io::AsyncReadExt) and
+/// [`AsyncWriteExt`](crate::io::AsyncWriteExt). `&TcpStream` implements both traits too,
+/// so one task can read while another writes: borrow with [`split`](Self::split), or move
+/// halves into separate tasks with [`into_split`](Self::into_split). One task at a time
+/// may wait in each direction.
+///
+/// A reset peer gives `ConnectionReset` or `BrokenPipe` errors, never `SIGPIPE`
+/// (`send` uses `MSG_NOSIGNAL`). After the peer shuts down its write half, reads return
+/// `Ok(0)` and writes still work.
+#[derive(Debug)]
+pub struct TcpStream {
+    source: Source<OwnedFd>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`, trying each resolved address in turn.
+    ///
+    /// Name resolution uses std's blocking resolver; pass a `SocketAddr` (or an
+    /// `"ip:port"` string) to avoid it.
+    ///
+    /// # Errors
+    /// `ConnectionRefused` for a closed port, or whatever the last address failed with.
+    pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        let mut last = None;
+        for addr in addr.to_socket_addrs()? {
+            match TcpStream::connect_addr(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no addresses to connect to")
+        }))
+    }
+
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let fd = socket::tcp_socket(&addr)?;
+        let done = socket::connect(fd.as_raw_fd(), &addr)?;
+        // Not optimistic: a connect in progress must not be probed before an event.
+        let stream = TcpStream::from_fd(fd, false)?;
+        if done {
+            return Ok(stream);
+        }
+        loop {
+            poll_fn(|cx| stream.source.poll_ready(cx, Direction::Write)).await?;
+            if let Some(e) = socket::take_error(stream.source.fd())? {
+                return Err(e); // ECONNREFUSED and friends, read once from SO_ERROR
+            }
+            match socket::peer_addr(stream.source.fd()) {
+                Ok(_) => return Ok(stream),
+                // A spurious wake: the handshake is still in progress.
+                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+                    stream.source.clear_readiness(Direction::Write)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub(crate) fn from_fd(fd: OwnedFd, optimistic: bool) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            source: Source::new(fd, optimistic)?,
+        })
+    }
+
+    /// Wraps a connected std stream (it is switched to non-blocking).
+    ///
+    /// # Errors
+    /// If the socket cannot be made non-blocking, or outside a corio runtime.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_fd(stream.into(), true)
+    }
+
+    /// The local address of this connection.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        socket::local_addr(self.source.fd())
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        socket::peer_addr(self.source.fd())
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm) when `on`.
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        socket::set_nodelay(self.source.fd(), on)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        socket::nodelay(self.source.fd())
+    }
+
+    /// Shuts down the read half, the write half (sends FIN) or both, at once.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        socket::shutdown(self.source.fd(), how)
+    }
+
+    /// Borrows the stream as a read half and a write half, for two futures in one task.
+    pub fn split(&self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (ReadHalf::new(self), WriteHalf::new(self))
+    }
+
+    /// Splits the stream into halves that can move into two tasks (on this thread).
+    /// Dropping the write half shuts down the write side.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        let stream = Rc::new(self);
+        (
+            OwnedReadHalf::new(stream.clone()),
+            OwnedWriteHalf::new(stream),
+        )
+    }
+
+    /// Reads into `buf` when the socket is readable (shared by the stream and its halves).
+    pub(crate) fn poll_read_ref(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.source.poll_recv(cx, buf)
+    }
+
+    /// Writes from `buf` when the socket is writable.
+    pub(crate) fn poll_write_ref(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.source.poll_send(cx, buf)
+    }
+
+    /// Shuts down the write half (sends FIN); a peer that already left is not an error.
+    pub(crate) fn close_write(&self) -> io::Result<()> {
+        match self.shutdown(Shutdown::Write) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Waits until the stream may be readable (without reading).
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.source.poll_ready(cx, Direction::Read)).await
+    }
+
+    /// Waits until the stream may be writable (without writing).
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.source.poll_ready(cx, Direction::Write)).await
+    }
+}
+
+macro_rules! impl_stream_io {
+    ($ty:ty) => {
+        impl AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                self.poll_read_ref(cx, buf)
+            }
+        }
+
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                self.poll_write_ref(cx, buf)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(())) // nothing is buffered in user space
+            }
+
+            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(self.close_write())
+            }
+        }
+    };
+}
+
+impl_stream_io!(TcpStream);
+impl_stream_io!(&TcpStream);
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.fd()
+    }
+}

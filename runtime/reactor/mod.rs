@@ -1,0 +1,237 @@
+//! The reactor: registrations in a slab, timers, and one *turn* of the event loop.
+//!
+//! A turn waits on the backend (bounded by the nearest timer), records each event's
+//! readiness in its slot, checks the slot's generation against the token, fires due
+//! timers, and only then wakes the collected wakers, with no borrow held: a woken task
+//! may register, deregister or drop anything.
+//!
+//! The reactor knows wakers, not tasks. It lives on one thread (`Rc`), and another thread
+//! reaches it only through the [`Notifier`].
+
+mod registration;
+mod slot;
+mod timers;
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::os::fd::RawFd;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use crate::sys::{Event, Interest, Notifier, Readiness, Selector, Token};
+
+pub(crate) use registration::Registration;
+pub(crate) use slot::Direction;
+use slot::Slot;
+use timers::Timers;
+
+/// One thread's reactor.
+pub(crate) struct Reactor {
+    selector: Box<dyn Selector>,
+    notifier: Arc<Notifier>,
+    slots: RefCell<Slab<Slot>>,
+    /// Bumped for every registration, so a reused slab key gets a fresh token.
+    next_generation: Cell<u32>,
+    timers: RefCell<Timers>,
+    /// Reused every turn, so a turn allocates nothing once warm.
+    events: RefCell<Vec<Event>>,
+    /// Wakers gathered during a turn and woken after every borrow is released.
+    woken: RefCell<Vec<Waker>>,
+}
+
+thread_local! {
+    /// The reactor of the runtime running on this thread, if any.
+    static CURRENT: RefCell<Option<Rc<Reactor>>> = const { RefCell::new(None) };
+}
+
+/// The reactor driving this thread, or a clear error outside a runtime.
+pub(crate) fn current() -> io::Result<Rc<Reactor>> {
+    CURRENT
+        .try_with(|c| c.borrow().clone())
+        .ok()
+        .flatten()
+        .ok_or_else(|| {
+            io::Error::other("no corio runtime on this thread: call this inside corio::block_on")
+        })
+}
+
+/// Makes `reactor` this thread's current one until the guard drops.
+pub(crate) fn enter(reactor: Rc<Reactor>) -> EnterGuard {
+    let previous = CURRENT.with(|c| c.replace(Some(reactor)));
+    EnterGuard { previous }
+}
+
+/// Restores the previous current reactor when dropped.
+pub(crate) struct EnterGuard {
+    previous: Option<Rc<Reactor>>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = CURRENT.try_with(|c| c.replace(previous));
+    }
+}
+
+impl Reactor {
+    /// Wraps `selector` and registers the cross-thread notifier with it.
+    pub(crate) fn new(selector: Box<dyn Selector>) -> io::Result<Reactor> {
+        let notifier = Arc::new(Notifier::new()?);
+        selector.register(notifier.fd(), Token::NOTIFY, Interest::READABLE)?;
+        Ok(Reactor {
+            selector,
+            notifier,
+            slots: RefCell::new(Slab::new()),
+            next_generation: Cell::new(0),
+            timers: RefCell::new(Timers::default()),
+            events: RefCell::new(Vec::with_capacity(1024)),
+            woken: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// The doorbell other threads ring to end a wait.
+    pub(crate) fn notifier(&self) -> &Arc<Notifier> {
+        &self.notifier
+    }
+
+    /// The backend's name.
+    pub(crate) fn backend_name(&self) -> &'static str {
+        self.selector.name()
+    }
+
+    /// How many fds are registered (for tests and counters).
+    pub(crate) fn registered(&self) -> usize {
+        self.slots.borrow().len()
+    }
+
+    /// Adds `fd`; `ready` is the readiness to assume before any event arrives.
+    fn add(&self, fd: RawFd, ready: Readiness) -> io::Result<(usize, u32)> {
+        let generation = self.next_generation.get();
+        self.next_generation.set(generation.wrapping_add(1));
+        let mut slots = self.slots.borrow_mut();
+        let entry = slots.vacant_entry();
+        let key = entry.key();
+        let token = pack(key, generation);
+        if token == Token::NOTIFY {
+            return Err(io::Error::other("reactor token space exhausted"));
+        }
+        self.selector.register(fd, token, Interest::BOTH)?;
+        entry.insert(Slot {
+            generation,
+            readiness: ready,
+            reader: None,
+            writer: None,
+        });
+        Ok((key, generation))
+    }
+
+    /// Removes `fd` from the backend, then its slot. Wakers parked there are dropped.
+    fn remove(&self, fd: RawFd, key: usize) {
+        // Errors are ignored on purpose: the fd is about to be closed, which removes it
+        // from epoll anyway, and the slot must go regardless.
+        let _ = self.selector.deregister(fd);
+        let slot = self.slots.borrow_mut().try_remove(key);
+        drop(slot); // outside the borrow: dropping a waker may run arbitrary code
+    }
+
+    /// Runs one turn: waits up to `timeout` (shortened by the nearest timer), dispatches
+    /// events and due timers, then wakes. Returns how many wakers it woke.
+    pub(crate) fn turn(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        let timeout = match self.timers.borrow().next_deadline() {
+            Some(deadline) => {
+                let until = deadline.saturating_duration_since(Instant::now());
+                Some(timeout.map_or(until, |t| t.min(until)))
+            }
+            None => timeout,
+        };
+        let mut events = self.events.borrow_mut();
+        events.clear();
+        self.selector.select(&mut events, timeout)?;
+
+        let mut woken = self.woken.borrow_mut();
+        {
+            let mut slots = self.slots.borrow_mut();
+            for event in events.iter() {
+                if event.token == Token::NOTIFY {
+                    self.notifier.drain();
+                    continue;
+                }
+                let (key, generation) = unpack(event.token);
+                match slots.get_mut(key) {
+                    Some(slot) if slot.generation == generation => {
+                        slot.on_event(event.readiness, &mut woken)
+                    }
+                    _ => {} // stale: the source was deregistered, maybe its slot reused
+                }
+            }
+        }
+        drop(events);
+        if self.timers.borrow().len() > 0 {
+            self.timers
+                .borrow_mut()
+                .fire_due(Instant::now(), &mut woken);
+        }
+        let n = woken.len();
+        // Wake with no borrow of the reactor held; a woken waker may even drop a source.
+        let mut batch = std::mem::take(&mut *woken);
+        drop(woken);
+        for waker in batch.drain(..) {
+            waker.wake();
+        }
+        // Give the (now empty) buffer back so the next turn reuses its capacity.
+        let mut woken = self.woken.borrow_mut();
+        if woken.capacity() < batch.capacity() {
+            *woken = batch;
+        }
+        Ok(n)
+    }
+
+    /// Stores a timer; see [`timers::Timers::insert`].
+    pub(crate) fn add_timer(&self, deadline: Instant, waker: Waker) -> u64 {
+        self.timers.borrow_mut().insert(deadline, waker)
+    }
+
+    /// Refreshes a timer's waker; false if it already fired.
+    pub(crate) fn update_timer(&self, deadline: Instant, id: u64, waker: &Waker) -> bool {
+        self.timers.borrow_mut().update_waker(deadline, id, waker)
+    }
+
+    /// Cancels a timer.
+    pub(crate) fn remove_timer(&self, deadline: Instant, id: u64) {
+        let _ = self
+            .timers
+            .try_borrow_mut()
+            .map(|mut t| t.remove(deadline, id));
+    }
+}
+
+/// Packs a slab key and generation into a token: key in the low 32 bits.
+fn pack(key: usize, generation: u32) -> Token {
+    Token(((generation as u64) << 32) | (key as u64 & 0xffff_ffff))
+}
+
+/// The inverse of [`pack`].
+fn unpack(token: Token) -> (usize, u32) {
+    ((token.0 & 0xffff_ffff) as usize, (token.0 >> 32) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_round_trips_key_and_generation() {
+        for (key, generation) in [(0, 0), (7, 1), (0xffff_fffe, u32::MAX), (12345, 99)] {
+            assert_eq!(unpack(pack(key, generation)), (key, generation));
+        }
+    }
+
+    #[test]
+    fn stale_generation_never_matches_the_new_occupant() {
+        assert_ne!(pack(3, 1), pack(3, 2));
+    }
+}

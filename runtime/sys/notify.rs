@@ -1,0 +1,104 @@
+//! Waking the reactor from another thread: an eventfd on Linux, a pipe elsewhere.
+//!
+//! The notifier's read end is registered with the selector under [`Token::NOTIFY`]. Any
+//! thread may call [`Notifier::wake`]; the reactor thread calls [`Notifier::drain`] when it
+//! sees the notify event. A flag makes a storm of wakes cost one `write`.
+//!
+//! [`Token::NOTIFY`]: super::Token::NOTIFY
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::cvt;
+
+/// A cross-thread doorbell for one reactor.
+#[derive(Debug)]
+pub(crate) struct Notifier {
+    /// The end the selector watches.
+    read: OwnedFd,
+    /// The end `wake` writes to; the same fd as `read` for an eventfd.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    write: OwnedFd,
+    /// Set by the first `wake` after a drain; later wakes skip the syscall.
+    pending: AtomicBool,
+}
+
+impl Notifier {
+    /// Creates a non-blocking, close-on-exec doorbell.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(crate) fn new() -> io::Result<Notifier> {
+        // SAFETY: eventfd takes no pointers; the flags are valid constants.
+        let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+        Ok(Notifier {
+            // SAFETY: `fd` was just returned by the kernel and nothing else owns it.
+            read: unsafe { OwnedFd::from_raw_fd(fd) },
+            pending: AtomicBool::new(false),
+        })
+    }
+
+    /// Creates a non-blocking, close-on-exec doorbell.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub(crate) fn new() -> io::Result<Notifier> {
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe writes.
+        cvt(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+        // SAFETY: both fds were just returned by the kernel and nothing else owns them.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        for fd in [&read, &write] {
+            super::socket::set_cloexec_nonblock(fd.as_raw_fd())?;
+        }
+        Ok(Notifier {
+            read,
+            write,
+            pending: AtomicBool::new(false),
+        })
+    }
+
+    /// The fd to register for read interest.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.read.as_raw_fd()
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn write_fd(&self) -> RawFd {
+        self.read.as_raw_fd()
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn write_fd(&self) -> RawFd {
+        self.write.as_raw_fd()
+    }
+
+    /// Makes the reactor's current or next `select` return. Callable from any thread.
+    pub(crate) fn wake(&self) {
+        if self.pending.swap(true, Ordering::AcqRel) {
+            return; // a wake is already on its way and not yet drained
+        }
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a live u64. A full pipe (EAGAIN) already means the
+        // reactor will wake, so the result is deliberately ignored.
+        unsafe {
+            libc::write(
+                self.write_fd(),
+                (&one as *const u64).cast(),
+                std::mem::size_of::<u64>(),
+            )
+        };
+    }
+
+    /// Empties the doorbell so the next `wake` rings it again. Reactor thread only.
+    pub(crate) fn drain(&self) {
+        let mut buf = [0u8; 64];
+        loop {
+            // SAFETY: reads at most `buf.len()` bytes into `buf`, which is live and writable.
+            let n =
+                unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            // An eventfd empties in one read; a pipe may need more. Stop at EAGAIN or error.
+            if n <= 0 || cfg!(any(target_os = "linux", target_os = "android")) {
+                break;
+            }
+        }
+        self.pending.store(false, Ordering::Release);
+    }
+}
