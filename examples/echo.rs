@@ -11,12 +11,19 @@
 use corio::io::{AsyncReadExt, AsyncWriteExt};
 use corio::net::{TcpListener, TcpStream};
 
-fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    corio::block_on(async {
-        let listener = TcpListener::bind(&addr)?;
+fn main() {
+    let addr = std::env::args().nth(1);
+    if let Err(e) = run(addr.as_deref().unwrap_or("127.0.0.1:8080")) {
+        eprintln!("echo: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(addr: &str) -> std::io::Result<()> {
+    // The OS backend comes from CORIO_BACKEND (epoll, poll, kqueue) or the OS default.
+    let runtime = corio::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(addr)?;
         println!("listening on {}", listener.local_addr()?);
         loop {
             match listener.accept().await {

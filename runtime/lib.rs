@@ -53,7 +53,8 @@ mod sys;
 pub mod task;
 pub mod time;
 
-pub use runtime::{Builder, Runtime};
+pub use runtime::{Builder, Runtime, BACKEND_ENV};
+pub use sys::Backend;
 pub use task::{spawn, JoinError, JoinHandle};
 
 /// Runs `future` to completion on this thread, with every task it spawns, on a fresh
@@ -63,9 +64,12 @@ pub use task::{spawn, JoinError, JoinHandle};
 /// assert_eq!(corio::block_on(async { 1 + 1 }), 2);
 /// ```
 ///
+/// The backend comes from `CORIO_BACKEND` if set, else the OS default (see [`Builder`]).
+///
 /// # Panics
-/// If the runtime cannot be created (the OS refuses its descriptors); use
-/// [`Runtime::new`] to handle that as an error instead.
+/// If the runtime cannot be created: `CORIO_BACKEND` names an unknown or unavailable
+/// backend, or the OS refuses the backend's descriptors. Use [`Runtime::new`] to handle
+/// that as an error instead.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     match Runtime::new() {
         Ok(runtime) => runtime.block_on(future),

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use crate::executor::Core;
 use crate::reactor::Reactor;
+use crate::sys::Backend;
 
 /// A single-threaded corio runtime: one reactor and one executor on the calling thread.
 ///
@@ -62,10 +63,19 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
+/// The environment variable that picks the backend when the builder does not.
+pub const BACKEND_ENV: &str = "CORIO_BACKEND";
+
 /// Options for a [`Runtime`].
+///
+/// ```
+/// let rt = corio::Runtime::builder().backend(corio::Backend::Poll).build()?;
+/// assert_eq!(rt.backend_name(), "poll");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct Builder {
-    _private: (),
+    backend: Option<Backend>,
 }
 
 impl Builder {
@@ -74,12 +84,41 @@ impl Builder {
         Builder::default()
     }
 
+    /// Chooses the OS backend. Without this call the backend comes from the
+    /// `CORIO_BACKEND` environment variable (`epoll`, `poll` or `kqueue`), and without
+    /// that from [`Backend::os_default`].
+    pub fn backend(&mut self, backend: Backend) -> &mut Builder {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// The backend `build` will use: the builder's choice, else `CORIO_BACKEND`, else the
+    /// OS default.
+    ///
+    /// # Errors
+    /// `InvalidInput` if `CORIO_BACKEND` names no backend (or is not UTF-8).
+    pub fn chosen_backend(&self) -> io::Result<Backend> {
+        if let Some(backend) = self.backend {
+            return Ok(backend);
+        }
+        match std::env::var(BACKEND_ENV) {
+            Ok(name) if !name.is_empty() => Backend::from_name(&name)
+                .map_err(|e| io::Error::new(e.kind(), format!("{BACKEND_ENV}={name:?}: {e}"))),
+            Ok(_) | Err(std::env::VarError::NotPresent) => Ok(Backend::os_default()),
+            Err(std::env::VarError::NotUnicode(_)) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{BACKEND_ENV} is not valid UTF-8"),
+            )),
+        }
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
-    /// If the OS refuses the backend's descriptors.
+    /// If the chosen backend is unknown or unavailable on this OS, or the OS refuses its
+    /// descriptors.
     pub fn build(&self) -> io::Result<Runtime> {
-        let selector = crate::sys::default_selector()?;
+        let selector = self.chosen_backend()?.selector()?;
         let reactor = Rc::new(Reactor::new(selector)?);
         Ok(Runtime {
             core: Rc::new(Core::new(reactor)),

@@ -158,6 +158,10 @@ impl Reactor {
             for event in events.iter() {
                 if event.token == Token::NOTIFY {
                     self.notifier.drain();
+                    // Level-triggered backends disarm what they reported; the doorbell
+                    // must always be armed. Failing here would lose cross-thread wakes.
+                    self.selector
+                        .rearm(self.notifier.fd(), Token::NOTIFY, Interest::READABLE)?;
                     continue;
                 }
                 let (key, generation) = unpack(event.token);
