@@ -52,6 +52,18 @@ impl TcpStream {
         }))
     }
 
+    /// Connects like [`connect`](Self::connect), giving up after `timeout`: the socket is
+    /// then deregistered and closed, and the error is `ErrorKind::TimedOut`.
+    ///
+    /// # Errors
+    /// `TimedOut` when the deadline passes first, else as [`connect`](Self::connect).
+    pub async fn connect_timeout<A: ToSocketAddrs>(
+        addr: A,
+        timeout: std::time::Duration,
+    ) -> io::Result<TcpStream> {
+        crate::time::timeout(timeout, TcpStream::connect(addr)).await?
+    }
+
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let fd = socket::tcp_socket(&addr)?;
         let done = socket::connect(fd.as_raw_fd(), &addr)?;

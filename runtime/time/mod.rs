@@ -1,12 +1,21 @@
-//! Time: futures that complete at a deadline, driven by the reactor's timer store.
+//! Time: sleeps, deadlines and intervals, driven by the reactor itself.
 //!
-//! There is no timer thread: the reactor's wait is bounded by the nearest deadline, and
-//! each turn fires the timers that are due. Only the monotonic clock is used.
+//! There is no timer thread. Each reactor keeps its timers in a B-tree keyed by
+//! `(Instant, id)` (`reactor/timers.rs`); a turn's wait is bounded by the earliest
+//! deadline (rounded *up* to whole milliseconds, so a sub-millisecond wait never becomes a
+//! busy loop) and fires every timer that is due. Only the monotonic clock
+//! ([`Instant`]) is used, so wall-clock changes move nothing.
+//!
+//! Dropping a [`Sleep`], [`Timeout`] or [`Interval`] cancels its timer.
 
+mod interval;
 mod sleep;
+mod timeout;
 
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Instant;
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
 use std::time::Duration;
 
