@@ -35,6 +35,10 @@ impl Runtime {
 
     /// Runs `future` to completion on this thread, with every task it spawns, and returns
     /// its output. Spawned tasks still pending stay on the runtime.
+    ///
+    /// # Panics
+    /// If called from inside a `block_on` of this same runtime (spawn the future instead),
+    /// or if `future` panics.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.core.block_on(future)
     }

@@ -53,6 +53,8 @@ pub(crate) struct Core {
     tasks: RefCell<Slab<TaskSlot>>,
     next_generation: Cell<u32>,
     reactor: Rc<Reactor>,
+    /// Set while `block_on` runs, to refuse a re-entrant call on the same runtime.
+    running: Cell<bool>,
 }
 
 thread_local! {
@@ -107,6 +109,7 @@ impl Core {
             tasks: RefCell::new(Slab::new()),
             next_generation: Cell::new(0),
             reactor,
+            running: Cell::new(false),
         }
     }
 
@@ -181,7 +184,23 @@ impl Core {
     }
 
     /// Runs `future` to completion on this thread, with every task it spawns.
+    ///
+    /// # Panics
+    /// If called from inside a `block_on` of the same runtime: the outer call could never
+    /// make progress while the inner one runs. (Another runtime may be nested.)
     pub(crate) fn block_on<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
+        assert!(
+            !self.running.replace(true),
+            "corio: Runtime::block_on called from inside the same runtime; spawn the future \
+             instead, or use a separate Runtime"
+        );
+        struct Running<'a>(&'a Cell<bool>);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.set(false);
+            }
+        }
+        let _running = Running(&self.running);
         let _reactor = reactor::enter(self.reactor.clone());
         let _executor = Enter::new(self.clone());
         let mut future = pin!(future);

@@ -204,12 +204,9 @@ impl Reactor {
         self.timers.borrow_mut().update_waker(deadline, id, waker)
     }
 
-    /// Cancels a timer.
-    pub(crate) fn remove_timer(&self, deadline: Instant, id: u64) {
-        let _ = self
-            .timers
-            .try_borrow_mut()
-            .map(|mut t| t.remove(deadline, id));
+    /// Cancels a timer, returning its waker if it had not fired yet.
+    pub(crate) fn remove_timer(&self, deadline: Instant, id: u64) -> Option<Waker> {
+        self.timers.try_borrow_mut().ok()?.remove(deadline, id)
     }
 }
 

@@ -37,9 +37,9 @@ impl Timers {
         }
     }
 
-    /// Forgets a timer (a no-op if it already fired).
-    pub(crate) fn remove(&mut self, deadline: Instant, id: u64) {
-        self.entries.remove(&(deadline, id));
+    /// Forgets a timer, returning its waker (`None` if it already fired).
+    pub(crate) fn remove(&mut self, deadline: Instant, id: u64) -> Option<Waker> {
+        self.entries.remove(&(deadline, id))
     }
 
     /// The earliest pending deadline.

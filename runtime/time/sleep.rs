@@ -53,14 +53,24 @@ impl Sleep {
     }
 
     /// Moves the deadline (earlier or later, the past included) without a new future.
+    /// A task already waiting on this sleep is woken at the new deadline (at once, for a
+    /// deadline in the past) without being polled first.
     pub fn reset(&mut self, deadline: Instant) {
-        self.cancel();
+        let waiting = self.entry.take().and_then(|(id, reactor)| {
+            let waker = reactor.remove_timer(self.deadline, id)?;
+            Some((waker, reactor))
+        });
         self.deadline = deadline;
+        if let Some((waker, reactor)) = waiting {
+            let id = reactor.add_timer(deadline, waker);
+            self.entry = Some((id, reactor));
+        }
     }
 
     fn cancel(&mut self) {
         if let Some((id, reactor)) = self.entry.take() {
-            reactor.remove_timer(self.deadline, id);
+            // Dropped outside the borrow: a waker's drop may run arbitrary code.
+            drop(reactor.remove_timer(self.deadline, id));
         }
     }
 }
