@@ -28,7 +28,7 @@
 //!
 //! | module | role |
 //! |---|---|
-//! | `sys/` | OS backends behind one seam (`Selector`), the socket syscalls, the cross-thread doorbell |
+//! | [`sys`] | OS backends behind one seam ([`sys::Selector`]), the socket syscalls, the cross-thread doorbell |
 //! | `reactor/` | registrations (slab key + generation), readiness, parked wakers, timers, one *turn* |
 //! | `executor/` | tasks in a slab, the run queue fed by wakers, `block_on`, `JoinHandle` |
 //! | [`io`] | `AsyncRead`/`AsyncWrite`, their `Ext` traits, the readiness helper |
@@ -49,7 +49,7 @@ pub mod io;
 pub mod net;
 mod reactor;
 mod runtime;
-mod sys;
+pub mod sys;
 pub mod task;
 pub mod time;
 

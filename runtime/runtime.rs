@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use crate::executor::Core;
 use crate::reactor::Reactor;
-use crate::sys::Backend;
+use crate::sys::{Backend, Selector};
 
 /// A single-threaded corio runtime: one reactor and one executor on the calling thread.
 ///
@@ -77,9 +77,23 @@ pub const BACKEND_ENV: &str = "CORIO_BACKEND";
 /// assert_eq!(rt.backend_name(), "poll");
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Builder {
     backend: Option<Backend>,
+    /// A user-supplied backend, which wins over `backend` and `CORIO_BACKEND`.
+    custom: Option<SelectorFactory>,
+}
+
+/// Makes a fresh selector for each runtime a builder builds.
+type SelectorFactory = Rc<dyn Fn() -> io::Result<Box<dyn Selector>>>;
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("backend", &self.backend)
+            .field("custom", &self.custom.is_some())
+            .finish()
+    }
 }
 
 impl Builder {
@@ -96,7 +110,18 @@ impl Builder {
         self
     }
 
-    /// The backend `build` will use: the builder's choice, else `CORIO_BACKEND`, else the
+    /// Plugs in a backend of your own: `make` is called once per `build` and must return
+    /// a selector honouring the contract in [`crate::sys`]. Wins over
+    /// [`backend`](Self::backend) and `CORIO_BACKEND`.
+    pub fn selector<F>(&mut self, make: F) -> &mut Builder
+    where
+        F: Fn() -> io::Result<Box<dyn Selector>> + 'static,
+    {
+        self.custom = Some(Rc::new(make));
+        self
+    }
+
+    /// The built-in backend `build` will use (unless a custom selector was given): the builder's choice, else `CORIO_BACKEND`, else the
     /// OS default.
     ///
     /// # Errors
@@ -122,7 +147,10 @@ impl Builder {
     /// If the chosen backend is unknown or unavailable on this OS, or the OS refuses its
     /// descriptors.
     pub fn build(&self) -> io::Result<Runtime> {
-        let selector = self.chosen_backend()?.selector()?;
+        let selector = match &self.custom {
+            Some(make) => make()?,
+            None => self.chosen_backend()?.selector()?,
+        };
         let reactor = Rc::new(Reactor::new(selector)?);
         Ok(Runtime {
             core: Rc::new(Core::new(reactor)),
