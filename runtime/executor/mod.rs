@@ -232,6 +232,9 @@ impl Core {
                     self.reactor.backend_name()
                 );
             }
+            // Collect wakes from other threads every turn, not only when the local queue
+            // runs dry: an always-busy queue must not starve them.
+            self.shared.drain_remote(&mut self.run_queue.borrow_mut());
         }
     }
 }

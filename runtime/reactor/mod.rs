@@ -201,7 +201,9 @@ impl Reactor {
 
     /// Refreshes a timer's waker; false if it already fired.
     pub(crate) fn update_timer(&self, deadline: Instant, id: u64, waker: &Waker) -> bool {
-        self.timers.borrow_mut().update_waker(deadline, id, waker)
+        let replaced = self.timers.borrow_mut().update_waker(deadline, id, waker);
+        // `replaced` (the old waker) drops here, after the borrow ended.
+        replaced.is_ok()
     }
 
     /// Cancels a timer, returning its waker if it had not fired yet.

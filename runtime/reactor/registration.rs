@@ -65,11 +65,13 @@ impl Registration {
             return Poll::Ready(Ok(()));
         }
         let waiter = slot.waiter(dir);
-        match waiter {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *waiter = Some(cx.waker().clone()),
-        }
+        let replaced = match waiter {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            _ => waiter.replace(cx.waker().clone()),
+        };
         drop(slots);
+        // The old waker drops only now: its Drop may drop a source, which needs the slab.
+        drop(replaced);
         let interest = match dir {
             Direction::Read => Interest::READABLE,
             Direction::Write => Interest::WRITABLE,
@@ -85,18 +87,26 @@ impl Registration {
     /// write showed the kernel buffer drained or full. The next attempt parks first.
     ///
     /// A short read clears only `READABLE`, keeping `READ_CLOSED`: the EOF the peer sent
-    /// with its last bytes must still be read, and no new event would announce it.
+    /// with its last bytes must still be read, and no new event would announce it. While
+    /// urgent data is pending (`PRIORITY`) a short read proves nothing — `recv` stops at
+    /// the urgent mark — so only `WouldBlock` clears readiness then.
     pub(crate) fn clear_readiness(&self, dir: Direction, would_block: bool) {
+        let mut slots = self.reactor.slots.borrow_mut();
+        let Some(slot) = slots
+            .get_mut(self.key)
+            .filter(|s| s.generation == self.generation)
+        else {
+            return;
+        };
         let mask = match (dir, would_block) {
-            (Direction::Read, true) => Readiness::READ_SIDE,
+            (Direction::Read, true) => Readiness::READ_SIDE.union(Readiness::PRIORITY),
+            (Direction::Read, false) if slot.readiness.intersects(Readiness::PRIORITY) => {
+                return;
+            }
             (Direction::Read, false) => Readiness::READABLE,
             (Direction::Write, _) => Readiness::WRITABLE,
         };
-        if let Some(slot) = self.reactor.slots.borrow_mut().get_mut(self.key) {
-            if slot.generation == self.generation {
-                slot.readiness.0 &= !mask.0;
-            }
-        }
+        slot.readiness.0 &= !mask.0;
     }
 }
 

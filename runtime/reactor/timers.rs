@@ -24,16 +24,19 @@ impl Timers {
         id
     }
 
-    /// Replaces the waker of a pending timer; false if it already fired.
-    pub(crate) fn update_waker(&mut self, deadline: Instant, id: u64, waker: &Waker) -> bool {
+    /// Replaces the waker of a pending timer. `Err(())` if it already fired; otherwise the
+    /// waker it replaced, if any, which the caller must drop *after* releasing its borrow
+    /// of the store (a waker's `Drop` may cancel other timers).
+    pub(crate) fn update_waker(
+        &mut self,
+        deadline: Instant,
+        id: u64,
+        waker: &Waker,
+    ) -> Result<Option<Waker>, ()> {
         match self.entries.get_mut(&(deadline, id)) {
-            Some(w) => {
-                if !w.will_wake(waker) {
-                    w.clone_from(waker);
-                }
-                true
-            }
-            None => false,
+            Some(w) if w.will_wake(waker) => Ok(None),
+            Some(w) => Ok(Some(std::mem::replace(w, waker.clone()))),
+            None => Err(()),
         }
     }
 

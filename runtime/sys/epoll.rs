@@ -37,7 +37,7 @@ impl Epoll {
     fn ctl(&self, op: libc::c_int, fd: RawFd, token: Token, interest: Interest) -> io::Result<()> {
         let mut flags = libc::EPOLLET | libc::EPOLLRDHUP;
         if interest.is_readable() {
-            flags |= libc::EPOLLIN;
+            flags |= libc::EPOLLIN | libc::EPOLLPRI;
         }
         if interest.is_writable() {
             flags |= libc::EPOLLOUT;
@@ -58,6 +58,9 @@ fn readiness(events: u32) -> Readiness {
     let mut r = 0;
     if events & (libc::EPOLLIN | libc::EPOLLPRI) != 0 {
         r |= Readiness::READABLE.0;
+    }
+    if events & libc::EPOLLPRI != 0 {
+        r |= Readiness::PRIORITY.0;
     }
     if events & libc::EPOLLOUT != 0 {
         r |= Readiness::WRITABLE.0;

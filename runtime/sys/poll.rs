@@ -63,7 +63,7 @@ impl Poll {
 fn events_for(interest: Interest) -> libc::c_short {
     let mut events = 0;
     if interest.is_readable() {
-        events |= libc::POLLIN | POLLRDHUP;
+        events |= libc::POLLIN | libc::POLLPRI | POLLRDHUP;
     }
     if interest.is_writable() {
         events |= libc::POLLOUT;
@@ -76,6 +76,9 @@ fn readiness(revents: libc::c_short) -> Readiness {
     let mut r = 0;
     if revents & (libc::POLLIN | libc::POLLPRI) != 0 {
         r |= Readiness::READABLE.0;
+    }
+    if revents & libc::POLLPRI != 0 {
+        r |= Readiness::PRIORITY.0;
     }
     if revents & libc::POLLOUT != 0 {
         r |= Readiness::WRITABLE.0;
@@ -179,7 +182,7 @@ impl Selector for Poll {
             // Disarm what was reported; rearm() brings it back when a task parks again.
             let mut still = pollfd.events;
             if ready.intersects(Readiness::READ_SIDE) {
-                still &= !(libc::POLLIN | POLLRDHUP);
+                still &= !(libc::POLLIN | libc::POLLPRI | POLLRDHUP);
             }
             if ready.intersects(Readiness::WRITE_SIDE) {
                 still &= !libc::POLLOUT;

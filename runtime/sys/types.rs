@@ -48,6 +48,10 @@ impl Readiness {
     /// Writing can no longer succeed (hang-up or error); the syscall will say why.
     pub const WRITE_CLOSED: Readiness = Readiness(0b0000_1000);
 
+    /// Urgent (out-of-band) data is pending. A read then stops short at the urgent mark,
+    /// so while this is set a short read does not prove the buffer drained.
+    pub const PRIORITY: Readiness = Readiness(0b0001_0000);
+
     /// Every bit that lets a reader make progress.
     pub const READ_SIDE: Readiness = Readiness(0b0000_0101);
     /// Every bit that lets a writer make progress.

@@ -14,7 +14,8 @@ pub enum MissedTickBehavior {
     /// (`start + n * period`). The default, as in tokio.
     #[default]
     Burst,
-    /// Fire once now, and schedule the next tick a full period after *now*.
+    /// Fire once now, and schedule the next tick a full period after *now* (ticks that are
+    /// late but not yet a full period late keep the schedule).
     Delay,
     /// Fire once now, and skip to the next multiple of the period on the original schedule.
     Skip,
@@ -65,14 +66,21 @@ impl Interval {
         }
         let scheduled = self.delay.deadline();
         let now = Instant::now();
-        let next = match self.missed {
-            MissedTickBehavior::Burst => scheduled + self.period,
-            MissedTickBehavior::Delay => now + self.period,
-            MissedTickBehavior::Skip => {
-                let behind = now.saturating_duration_since(scheduled).as_nanos();
-                let periods = behind / self.period.as_nanos() + 1;
-                let periods = u32::try_from(periods).unwrap_or(u32::MAX);
-                scheduled + self.period.saturating_mul(periods)
+        let on_schedule = scheduled + self.period;
+        // The policy only applies when a tick was really missed: the next one is already
+        // due. An on-time tick keeps the schedule, so wake-up latency never accumulates.
+        let next = if now < on_schedule {
+            on_schedule
+        } else {
+            match self.missed {
+                MissedTickBehavior::Burst => on_schedule,
+                MissedTickBehavior::Delay => now + self.period,
+                MissedTickBehavior::Skip => {
+                    let behind = now.saturating_duration_since(scheduled).as_nanos();
+                    let periods = behind / self.period.as_nanos() + 1;
+                    let periods = u32::try_from(periods).unwrap_or(u32::MAX);
+                    scheduled + self.period.saturating_mul(periods)
+                }
             }
         };
         self.delay.reset(next);

@@ -1,0 +1,573 @@
+//! `sleep` and `sleep_until`: accuracy, edge deadlines (zero, past, `Duration::MAX`, two
+//! at the same instant), `reset`, cancellation by drop, and dropping a runtime that still
+//! has timers pending (PITFALLS.md, Timers and Shutdown).
+//!
+//! Timing assertions are one-sided: a timer must never fire early (strict), and may be
+//! late only within generous bounds, because the machine is shared and noisy.
+
+mod time_common;
+
+use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use corio::time::{
+    interval, sleep, sleep_until, timeout, timeout_at, Elapsed, MissedTickBehavior, Sleep,
+};
+use corio::JoinHandle;
+use time_common::{
+    counted, median, ms, poll_noop, poll_once, runtimes, with_watchdog, DropGuard, Gate,
+};
+
+const WATCHDOG: Duration = Duration::from_secs(20);
+
+// ---------------------------------------------------------------------------------------
+// 1. Accuracy
+// ---------------------------------------------------------------------------------------
+
+/// A 50 ms sleep never wakes before 50 ms; the median lateness of 5 runs is small. Also
+/// sub-millisecond and 1 ms sleeps: the wait is rounded up, never down to a busy loop or
+/// an early wake.
+#[test]
+fn sleep_never_wakes_early_and_is_not_very_late() {
+    with_watchdog(WATCHDOG, || {
+        for (name, runtime) in runtimes() {
+            let target = Duration::from_millis(50);
+            let mut lateness = Vec::new();
+            for _ in 0..5 {
+                let elapsed = runtime.block_on(async {
+                    let start = Instant::now();
+                    sleep(target).await;
+                    start.elapsed()
+                });
+                assert!(
+                    elapsed >= target,
+                    "{name}: 50 ms sleep woke after {elapsed:?}"
+                );
+                lateness.push(elapsed - target);
+            }
+            let printed: Vec<String> = lateness.iter().map(|d| format!("{:.2}", ms(*d))).collect();
+            let med = median(&mut lateness);
+            println!(
+                "{name}: 50 ms sleep lateness (ms): [{}], median {:.2}",
+                printed.join(", "),
+                ms(med)
+            );
+            assert!(
+                med < Duration::from_millis(30),
+                "{name}: median lateness {med:?}"
+            );
+
+            for target in [Duration::from_micros(300), Duration::from_millis(1)] {
+                let elapsed = runtime.block_on(async {
+                    let start = Instant::now();
+                    sleep(target).await;
+                    start.elapsed()
+                });
+                println!("{name}: {target:?} sleep took {:.3} ms", ms(elapsed));
+                assert!(
+                    elapsed >= target,
+                    "{name}: {target:?} sleep woke after {elapsed:?}"
+                );
+                assert!(elapsed < Duration::from_millis(200), "{name}: {elapsed:?}");
+            }
+        }
+    });
+}
+
+/// `sleep_until` wakes at (never before) its absolute deadline, and many sleeps running
+/// concurrently in one task each wake on time.
+#[test]
+fn concurrent_sleeps_each_wake_at_their_own_deadline() {
+    with_watchdog(WATCHDOG, || {
+        corio::block_on(async {
+            let start = Instant::now();
+            let handles: Vec<JoinHandle<Duration>> = [60u64, 10, 40, 20, 30, 50]
+                .into_iter()
+                .map(|d| {
+                    let deadline = start + Duration::from_millis(d);
+                    corio::spawn(async move {
+                        sleep_until(deadline).await;
+                        let now = Instant::now();
+                        assert!(now >= deadline);
+                        now - deadline
+                    })
+                })
+                .collect();
+            for h in handles {
+                let late = h.await.unwrap();
+                assert!(late < Duration::from_millis(250), "late by {late:?}");
+            }
+        });
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Edge deadlines
+// ---------------------------------------------------------------------------------------
+
+/// Zero and past deadlines complete at the very first poll, with nobody to wake them.
+#[test]
+fn zero_and_past_deadlines_are_ready_at_first_poll() {
+    corio::block_on(async {
+        let mut zero = sleep(Duration::ZERO);
+        assert!(zero.is_elapsed());
+        assert_eq!(poll_noop(&mut zero), Poll::Ready(()));
+
+        let past = Instant::now() - Duration::from_millis(10);
+        let mut until_past = sleep_until(past);
+        assert_eq!(until_past.deadline(), past);
+        assert_eq!(poll_noop(&mut until_past), Poll::Ready(()));
+
+        let mut until_now = sleep_until(Instant::now());
+        assert_eq!(poll_noop(&mut until_now), Poll::Ready(()));
+
+        // A timeout whose deadline already passed still lets a ready future through
+        // (the inner future is polled first), and fails a pending one at once.
+        let mut ok = timeout_at(past, std::future::ready(7));
+        assert_eq!(poll_noop(&mut ok), Poll::Ready(Ok(7)));
+        let mut late = timeout(Duration::ZERO, std::future::pending::<()>());
+        assert!(matches!(
+            poll_noop(&mut late),
+            Poll::Ready(Err(Elapsed { .. }))
+        ));
+    });
+}
+
+/// `Duration::MAX` neither overflows nor panics nor completes; a `Duration::MAX` timeout
+/// around a ready future is `Ok`.
+#[test]
+fn duration_max_neither_panics_nor_completes() {
+    with_watchdog(WATCHDOG, || {
+        corio::block_on(async {
+            let forever = sleep(Duration::MAX);
+            assert!(!forever.is_elapsed());
+            assert!(forever.deadline() > Instant::now() + Duration::from_secs(86_400 * 365));
+            let start = Instant::now();
+            let r = timeout(Duration::from_millis(20), forever).await;
+            assert!(matches!(r, Err(Elapsed { .. })), "{r:?}");
+            assert!(start.elapsed() >= Duration::from_millis(20));
+
+            assert_eq!(timeout(Duration::MAX, std::future::ready(5)).await, Ok(5));
+            // And a MAX timeout around a short sleep lets the sleep finish.
+            let r = timeout(Duration::MAX, sleep(Duration::from_millis(5))).await;
+            assert_eq!(r, Ok(()));
+            // A pending MAX sleep, registered with the reactor, does not stop the loop
+            // from serving nearer timers.
+            let mut far = sleep(Duration::MAX);
+            assert!(poll_once(&mut far).await.is_pending());
+            let start = Instant::now();
+            sleep(Duration::from_millis(10)).await;
+            assert!(start.elapsed() < Duration::from_secs(2));
+            assert!(poll_once(&mut far).await.is_pending());
+        });
+    });
+}
+
+/// Two timers at the same instant both fire: in one task and in two tasks.
+#[test]
+fn two_timers_at_the_same_instant_both_fire() {
+    with_watchdog(WATCHDOG, || {
+        corio::block_on(async {
+            let at = Instant::now() + Duration::from_millis(20);
+            // Two tasks.
+            let fired = Rc::new(Cell::new(0));
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let fired = fired.clone();
+                    corio::spawn(async move {
+                        sleep_until(at).await;
+                        assert!(Instant::now() >= at);
+                        fired.set(fired.get() + 1);
+                    })
+                })
+                .collect();
+            // One task, two sleeps for the same instant, both registered.
+            let (mut a, mut b) = (sleep_until(at), sleep_until(at));
+            assert!(poll_once(&mut a).await.is_pending());
+            assert!(poll_once(&mut b).await.is_pending());
+            let (mut a_done, mut b_done) = (false, false);
+            poll_fn(|cx| {
+                a_done |= Pin::new(&mut a).poll(cx).is_ready();
+                b_done |= Pin::new(&mut b).poll(cx).is_ready();
+                if a_done && b_done {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            assert!(Instant::now() >= at);
+            for h in handles {
+                h.await.unwrap();
+            }
+            assert_eq!(fired.get(), 2);
+        });
+    });
+}
+
+/// `reset` to the past completes at the next poll; `reset` to later delays completion;
+/// `reset` after completion re-arms.
+#[test]
+fn reset_moves_the_deadline_both_ways() {
+    with_watchdog(WATCHDOG, || {
+        corio::block_on(async {
+            // Registered for an hour, reset to the past: ready at once.
+            let mut s = sleep(Duration::from_secs(3600));
+            assert!(poll_once(&mut s).await.is_pending());
+            let past = Instant::now() - Duration::from_millis(1);
+            s.reset(past);
+            assert_eq!(s.deadline(), past);
+            assert!(s.is_elapsed());
+            assert_eq!(poll_noop(&mut s), Poll::Ready(()));
+
+            // Registered for 10 ms, reset to 60 ms: completes at 60, not 10.
+            let start = Instant::now();
+            let mut s = sleep(Duration::from_millis(10));
+            assert!(poll_once(&mut s).await.is_pending());
+            s.reset(start + Duration::from_millis(60));
+            (&mut s).await;
+            let took = start.elapsed();
+            println!("reset to later: completed after {:.1} ms", ms(took));
+            assert!(took >= Duration::from_millis(60), "{took:?}");
+
+            // Completed, then reset to later: pending again, then completes again.
+            s.reset(Instant::now() + Duration::from_millis(15));
+            assert!(!s.is_elapsed());
+            let t = Instant::now();
+            assert!(poll_once(&mut s).await.is_pending());
+            (&mut s).await;
+            assert!(t.elapsed() >= Duration::from_millis(14));
+
+            // Unregistered (never polled) and reset: behaves like a fresh sleep.
+            let mut s = sleep(Duration::from_secs(3600));
+            s.reset(Instant::now() + Duration::from_millis(5));
+            let t = Instant::now();
+            s.await;
+            assert!(t.elapsed() >= Duration::from_millis(5));
+        });
+    });
+}
+
+/// A task parked on a `Sleep` whose deadline another task moves must still be woken: at
+/// once for a deadline in the past, at the new deadline for a later one. `Sleep::reset`
+/// takes `&mut self`, so sharing it through a `RefCell` (or resetting it from inside a
+/// poll that then returns `Pending` without polling it again) is legal.
+/// (A regression test: `reset` used to drop the registration and its waker.)
+#[test]
+fn reset_wakes_a_task_parked_on_the_sleep() {
+    with_watchdog(WATCHDOG, || {
+        corio::block_on(async {
+            for to_past in [true, false] {
+                let shared = Rc::new(RefCell::new(sleep(Duration::from_secs(3600))));
+                let registered = Gate::new();
+                let (s, r) = (shared.clone(), registered.clone());
+                let waiter = corio::spawn(async move {
+                    let mut first = true;
+                    poll_fn(|cx| {
+                        let poll = Pin::new(&mut *s.borrow_mut()).poll(cx);
+                        if first {
+                            first = false;
+                            r.open();
+                        }
+                        poll
+                    })
+                    .await;
+                    Instant::now()
+                });
+                registered.wait().await;
+                let reset_at = Instant::now();
+                let new_deadline = if to_past {
+                    reset_at - Duration::from_millis(1)
+                } else {
+                    reset_at + Duration::from_millis(30)
+                };
+                shared.borrow_mut().reset(new_deadline);
+                match timeout(Duration::from_secs(2), waiter).await {
+                    Ok(done) => {
+                        let done = done.unwrap();
+                        assert!(done >= new_deadline);
+                        println!(
+                            "reset (to_past={to_past}): waiter woke {:.1} ms after the reset",
+                            ms(done - reset_at)
+                        );
+                    }
+                    Err(_) => {
+                        panic!("reset (to_past={to_past}): the parked task was never woken (2 s)")
+                    }
+                }
+            }
+        });
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. A dropped timer never fires
+// ---------------------------------------------------------------------------------------
+
+/// A task registers a sleep (one poll), drops it, and parks on a gate. The sleep's
+/// deadline passing must not poll the task: its poll count stays at one until the gate
+/// opens. The same for a timeout whose inner future completed (its timer is dropped with
+/// it) and for a sleep dropped after `reset`.
+#[test]
+fn a_dropped_timer_never_wakes_its_task() {
+    with_watchdog(WATCHDOG, || {
+        for (name, runtime) in runtimes() {
+            runtime.block_on(async {
+                let deadline = Instant::now() + Duration::from_millis(30);
+                let gate = Gate::new();
+
+                let g = gate.clone();
+                let (plain, plain_polls) = counted(async move {
+                    let mut s = sleep_until(deadline);
+                    assert!(poll_once(&mut s).await.is_pending());
+                    drop(s);
+                    g.wait().await;
+                });
+                let g = gate.clone();
+                let (via_timeout, timeout_polls) = counted(async move {
+                    // The timer is registered (the inner future is pending at first), then
+                    // the whole Timeout is dropped.
+                    let mut t = Box::pin(timeout_at(deadline, std::future::pending::<()>()));
+                    assert!(poll_once(&mut t).await.is_pending());
+                    drop(t);
+                    g.wait().await;
+                });
+                let g = gate.clone();
+                let (reset_then_drop, reset_polls) = counted(async move {
+                    let mut s = sleep(Duration::from_secs(3600));
+                    assert!(poll_once(&mut s).await.is_pending());
+                    s.reset(deadline);
+                    assert!(poll_once(&mut s).await.is_pending());
+                    drop(s);
+                    g.wait().await;
+                });
+                let handles = [
+                    corio::spawn(plain),
+                    corio::spawn(via_timeout),
+                    corio::spawn(reset_then_drop),
+                ];
+                let polls = [plain_polls, timeout_polls, reset_polls];
+
+                // Wait well past the dropped timers' deadline, on a timer of our own.
+                sleep_until(deadline + Duration::from_millis(50)).await;
+                // Let anything a stray wake queued run.
+                for _ in 0..3 {
+                    corio::task::yield_now().await;
+                }
+                let counts: Vec<usize> = polls.iter().map(|p| p.get()).collect();
+                assert_eq!(counts, [1, 1, 1], "{name}: polls after the deadline passed");
+
+                gate.open();
+                for h in handles {
+                    h.await.unwrap();
+                }
+                let counts: Vec<usize> = polls.iter().map(|p| p.get()).collect();
+                assert_eq!(counts, [2, 2, 2], "{name}: polls after the gate opened");
+            });
+        }
+    });
+}
+
+thread_local! {
+    /// The sleep a [`DropsSleep`] waker drops when it is itself dropped.
+    static HELD_SLEEP: RefCell<Option<Sleep>> = const { RefCell::new(None) };
+}
+
+/// A waker whose drop drops [`HELD_SLEEP`]: user code that runs when the reactor lets go
+/// of a waker (a waker owning a task, say).
+struct DropsSleep;
+
+impl std::task::Wake for DropsSleep {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for DropsSleep {
+    fn drop(&mut self) {
+        let sleep = HELD_SLEEP.with(|s| s.borrow_mut().take());
+        drop(sleep);
+    }
+}
+
+/// Counts its wakes.
+struct CountingWaker(AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A sleep dropped from inside a waker's `Drop`, run while the reactor replaces that waker
+/// (the task polled a sleep with a new waker), must still be cancelled: its waker is never
+/// woken.
+#[test]
+fn a_sleep_dropped_from_a_waker_drop_is_still_cancelled() {
+    with_watchdog(WATCHDOG, || {
+        corio::block_on(async {
+            let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+            let counting = Waker::from(counter.clone());
+            // B: registered with the counting waker, then handed to the hook.
+            let mut b = sleep(Duration::from_millis(20));
+            let poll = Pin::new(&mut b).poll(&mut Context::from_waker(&counting));
+            assert!(poll.is_pending());
+            HELD_SLEEP.with(|s| *s.borrow_mut() = Some(b));
+            // A: registered with the hook waker, of which the reactor holds the only clone.
+            let mut a = sleep(Duration::from_secs(3600));
+            {
+                let hook = Waker::from(Arc::new(DropsSleep));
+                assert!(Pin::new(&mut a)
+                    .poll(&mut Context::from_waker(&hook))
+                    .is_pending());
+            }
+            // Polling A with another waker makes the reactor drop the hook: B is dropped.
+            assert!(poll_noop(&mut a).is_pending());
+            assert!(HELD_SLEEP.with(|s| s.borrow().is_none()), "the hook ran");
+            // Past B's deadline: B's waker must not have been woken.
+            sleep(Duration::from_millis(60)).await;
+            let wakes = counter.0.load(Ordering::SeqCst);
+            assert_eq!(wakes, 0, "the dropped sleep's timer fired");
+        });
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Dropping a runtime with pending timers
+// ---------------------------------------------------------------------------------------
+
+/// Tasks sleeping for an hour, ticking an hourly interval, and waiting under an hourly
+/// timeout are all dropped with the runtime: each future's drop guard runs exactly once,
+/// nothing keeps a reference (`Rc` counts back to one), and every handle says cancelled.
+/// A registered `Sleep` that outlives its runtime can still be dropped safely.
+#[test]
+fn dropping_a_runtime_with_pending_timers_leaks_nothing() {
+    with_watchdog(WATCHDOG, || {
+        for (name, runtime) in runtimes() {
+            let drops = Rc::new(Cell::new(0));
+            let polls = Rc::new(Cell::new(0));
+            const EACH: usize = 10;
+            let (handles, outliving) = runtime.block_on(async {
+                let mut handles: Vec<JoinHandle<()>> = Vec::new();
+                for i in 0..EACH {
+                    let (guard, p) = (DropGuard::new(&drops), polls.clone());
+                    handles.push(corio::spawn(async move {
+                        let _guard = guard;
+                        p.set(p.get() + 1);
+                        sleep(Duration::from_secs(3600) + Duration::from_millis(i as u64)).await;
+                        unreachable!("an hour passed");
+                    }));
+                    let (guard, p) = (DropGuard::new(&drops), polls.clone());
+                    handles.push(corio::spawn(async move {
+                        let _guard = guard;
+                        p.set(p.get() + 1);
+                        let mut every_hour = interval(Duration::from_secs(3600));
+                        every_hour.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                        every_hour.tick().await; // the first tick is immediate
+                        every_hour.tick().await;
+                        unreachable!("an hour passed");
+                    }));
+                    let (guard, p) = (DropGuard::new(&drops), polls.clone());
+                    handles.push(corio::spawn(async move {
+                        let _guard = guard;
+                        p.set(p.get() + 1);
+                        let never = std::future::pending::<()>();
+                        let _ = timeout(Duration::from_secs(3600), never).await;
+                        unreachable!("an hour passed");
+                    }));
+                    // A timeout around a sleep, both registered.
+                    let (guard, p) = (DropGuard::new(&drops), polls.clone());
+                    handles.push(corio::spawn(async move {
+                        let _guard = guard;
+                        p.set(p.get() + 1);
+                        let long = sleep(Duration::from_secs(7200));
+                        let _ = timeout(Duration::from_secs(3600), long).await;
+                        unreachable!("an hour passed");
+                    }));
+                }
+                // Let every task run to its first await (registering its timers).
+                let all = handles.len();
+                for _ in 0..10 {
+                    if polls.get() == all {
+                        break;
+                    }
+                    corio::task::yield_now().await;
+                }
+                assert_eq!(polls.get(), all, "{name}: every task started");
+                // A registered sleep that we take out of the runtime.
+                let mut outliving = sleep(Duration::from_secs(3600));
+                assert!(poll_once(&mut outliving).await.is_pending());
+                (handles, outliving)
+            });
+            assert_eq!(runtime.alive_tasks(), 4 * EACH, "{name}");
+            assert_eq!(
+                drops.get(),
+                0,
+                "{name}: nothing dropped while the runtime lives"
+            );
+            assert!(handles.iter().all(|h| !h.is_finished()));
+
+            drop(runtime);
+            assert_eq!(
+                drops.get(),
+                4 * EACH,
+                "{name}: each future dropped exactly once"
+            );
+            assert_eq!(
+                Rc::strong_count(&drops),
+                1,
+                "{name}: a guard is still alive"
+            );
+            assert_eq!(Rc::strong_count(&polls), 1, "{name}: a task is still alive");
+            for mut h in handles {
+                assert!(h.is_finished(), "{name}");
+                match poll_noop(&mut h) {
+                    Poll::Ready(Err(e)) => assert!(e.is_cancelled(), "{name}: {e}"),
+                    other => panic!("{name}: handle gave {:?}", other.map(|r| r.is_ok())),
+                }
+            }
+            // Dropping a registered Sleep after its runtime is gone is safe.
+            let outliving: Sleep = outliving;
+            assert!(!outliving.is_elapsed());
+            drop(outliving);
+            assert_eq!(drops.get(), 4 * EACH, "{name}: no guard dropped twice");
+        }
+    });
+}
+
+/// A runtime dropped with pending timers does not disturb the next runtime on the same
+/// thread: its timers are gone, and a new runtime's sleeps work normally.
+#[test]
+fn a_new_runtime_after_a_dropped_one_has_working_timers() {
+    with_watchdog(WATCHDOG, || {
+        let first = corio::Runtime::new().unwrap();
+        first.block_on(async {
+            corio::spawn(sleep(Duration::from_millis(5)));
+            let mut s = sleep(Duration::from_millis(5));
+            assert!(poll_once(&mut s).await.is_pending());
+        });
+        drop(first);
+        std::thread::sleep(Duration::from_millis(10));
+        let elapsed = corio::block_on(async {
+            let t = Instant::now();
+            sleep(Duration::from_millis(20)).await;
+            t.elapsed()
+        });
+        assert!(elapsed >= Duration::from_millis(20));
+    });
+}
+
+/// Polling a pending `Sleep` outside a runtime panics with a clear message (there is no
+/// reactor to wake it); a zero sleep outside a runtime is simply ready.
+#[test]
+#[should_panic(expected = "outside a runtime")]
+fn pending_sleep_outside_a_runtime_panics_clearly() {
+    let mut zero = sleep(Duration::ZERO);
+    assert_eq!(poll_noop(&mut zero), Poll::Ready(()));
+    let mut s = sleep(Duration::from_secs(1));
+    let _ = poll_noop(&mut s);
+}
