@@ -51,8 +51,9 @@ fn run() -> io::Result<()> {
     })
 }
 
-/// One client: read, uppercase, write back, until the client stops sending.
-async fn serve(mut stream: TcpStream, idle: Option<Duration>) -> io::Result<()> {
+/// One client: read, uppercase, write back, until the client stops sending. (`pub` so
+/// tests can compare it with the hand-written state machine of ladder rung 11.)
+pub async fn serve(mut stream: TcpStream, idle: Option<Duration>) -> io::Result<()> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = within(idle, stream.read(&mut buf)).await?;
