@@ -12,27 +12,33 @@ use std::task::{Context, Poll};
 /// Operations one task poll may complete before it is made to yield.
 pub(crate) const BUDGET: u32 = 128;
 
+/// The budget outside any task poll (a future driven by hand): effectively no limit.
+const UNLIMITED: u32 = u32::MAX;
+
 thread_local! {
-    /// `None` outside a task poll: no limit (e.g. a future driven by hand).
-    static REMAINING: Cell<Option<u32>> = const { Cell::new(None) };
+    /// Operations left in the current task poll.
+    static REMAINING: Cell<u32> = const { Cell::new(UNLIMITED) };
 }
 
 /// Runs `f` (one task poll) with a fresh budget, restoring the previous one afterwards.
+#[inline]
 pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<u32>);
+    struct Restore(u32);
     impl Drop for Restore {
+        #[inline]
         fn drop(&mut self) {
-            REMAINING.with(|r| r.set(self.0));
+            REMAINING.set(self.0);
         }
     }
-    let _restore = Restore(REMAINING.with(|r| r.replace(Some(BUDGET))));
+    let _restore = Restore(REMAINING.replace(BUDGET));
     f()
 }
 
 /// Checks the budget before an operation; when none is left, schedules the task again
 /// and returns `Pending`.
+#[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    if REMAINING.with(|r| r.get()) == Some(0) {
+    if REMAINING.get() == 0 {
         cx.waker().wake_by_ref();
         return Poll::Pending;
     }
@@ -40,10 +46,10 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 }
 
 /// Spends one unit: an operation completed. Operations that park cost nothing.
+#[inline]
 pub(crate) fn consume() {
-    REMAINING.with(|r| {
-        if let Some(n) = r.get() {
-            r.set(Some(n.saturating_sub(1)));
-        }
-    });
+    let left = REMAINING.get();
+    if left != UNLIMITED {
+        REMAINING.set(left.saturating_sub(1));
+    }
 }

@@ -8,13 +8,14 @@
 
 mod harness;
 mod join;
+mod slot;
 mod waker;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -28,6 +29,7 @@ use crate::reactor::{self, Reactor};
 
 use join::JoinState;
 pub use join::{JoinError, JoinHandle};
+use slot::TaskSlot;
 use waker::{Shared, TaskWaker};
 
 /// How many tasks run between two reactor turns, at most. With a busy queue the reactor
@@ -37,14 +39,6 @@ const POLLS_PER_TURN: u32 = 61;
 /// The id of `block_on`'s own future in the run queue; never a packed slab id in practice
 /// (it would need key and generation both at `u32::MAX`).
 const MAIN_ID: u64 = u64::MAX;
-
-/// A spawned task's slot.
-struct TaskSlot {
-    generation: u32,
-    /// `None` while the task is being polled.
-    future: Option<Pin<Box<dyn Future<Output = ()>>>>,
-    waker: Arc<TaskWaker>,
-}
 
 /// One thread's executor.
 pub(crate) struct Core {
@@ -60,19 +54,37 @@ pub(crate) struct Core {
 thread_local! {
     /// The executor running on this thread, if any.
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    /// The same core as `CURRENT`, as a raw pointer, for the wake hot path: one load and
+    /// one compare instead of a `RefCell` borrow and an `Rc` clone.
+    ///
+    /// # Invariant
+    /// Null, or the `Core` that `CURRENT` holds an `Rc` to: set and cleared only by `Enter`,
+    /// together with `CURRENT`, so it never outlives that `Rc`.
+    static CURRENT_PTR: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
 }
 
 /// Pushes `id` onto the local run queue if `shared` belongs to this thread's executor.
+#[inline]
 fn push_local(shared: &Arc<Shared>, id: u64) -> bool {
-    CURRENT
-        .try_with(|current| match current.try_borrow().as_deref() {
-            Ok(Some(core)) if Arc::ptr_eq(&core.shared, shared) => {
-                core.run_queue.borrow_mut().push_back(id);
-                true
-            }
-            _ => false,
-        })
-        .unwrap_or(false)
+    let Ok(core) = CURRENT_PTR.try_with(Cell::get) else {
+        return false; // thread-local storage is being torn down
+    };
+    if core.is_null() {
+        return false;
+    }
+    // SAFETY: by CURRENT_PTR's invariant `core` points to the Core that CURRENT keeps
+    // alive on this thread, and Core is only ever used from this thread.
+    let core = unsafe { &*core };
+    if !Arc::ptr_eq(&core.shared, shared) {
+        return false;
+    }
+    match core.run_queue.try_borrow_mut() {
+        Ok(mut queue) => {
+            queue.push_back(id);
+            true
+        }
+        Err(_) => false, // never expected; the locked remote path is always correct
+    }
 }
 
 fn pack(key: usize, generation: u32) -> u64 {
@@ -135,46 +147,45 @@ impl Core {
         let waker = Arc::new(TaskWaker::new(self.shared.clone(), id));
         let state = Rc::new(JoinState::new(futures_task::waker(waker.clone())));
         let harness = harness::Harness::new(future, state.clone());
-        entry.insert(TaskSlot {
-            generation,
-            future: Some(Box::pin(harness)),
-            waker,
-        });
+        entry.insert(TaskSlot::new(generation, harness, waker));
         drop(tasks);
         self.run_queue.borrow_mut().push_back(id);
         JoinHandle::new(state)
     }
 
     /// Polls task `id` once, if it still exists.
+    #[inline]
     fn run_task(&self, id: u64) {
         let (key, generation) = unpack(id);
-        let (mut future, waker) = {
-            let mut tasks = self.tasks.borrow_mut();
-            match tasks.get_mut(key) {
-                Some(slot) if slot.generation == generation => match slot.future.take() {
-                    Some(future) => (future, slot.waker.clone()),
-                    None => return,
-                },
+        let (future, waker) = {
+            let tasks = self.tasks.borrow();
+            match tasks.get(key) {
+                Some(slot) if slot.generation == generation => {
+                    // SAFETY: the slot is removed only below, after this poll (no other
+                    // code removes task slots while the executor runs), and this executor
+                    // polls one task at a time and refuses re-entry (`block_on`'s
+                    // `running` flag), so this is the only reference to the future and it
+                    // outlives its use.
+                    let future = unsafe { slot.future_mut() };
+                    (future, Arc::as_ptr(&slot.waker))
+                }
                 _ => return, // finished: a late wake for an old occupant of the slot
             }
         };
+        // SAFETY: `waker` comes from the Arc in the same slot, alive until the slot is
+        // removed after the poll (see above). ManuallyDrop keeps this borrowed view from
+        // touching the reference count.
+        let waker = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(waker) });
         waker.clear_queued();
         let waker_ref = waker_ref(&waker);
         let mut cx = Context::from_waker(&waker_ref);
-        match coop::with_budget(|| future.as_mut().poll(&mut cx)) {
-            Poll::Pending => {
-                if let Some(slot) = self.tasks.borrow_mut().get_mut(key) {
-                    slot.future = Some(future);
-                }
-            }
-            Poll::Ready(()) => {
-                let slot = self.tasks.borrow_mut().remove(key);
-                drop(slot);
-                drop(future);
-            }
+        if coop::with_budget(|| future.poll(&mut cx)).is_ready() {
+            let slot = self.tasks.borrow_mut().remove(key);
+            drop(slot); // outside the borrow: dropping a task may wake or spawn
         }
     }
 
+    #[inline]
     fn next_id(&self) -> Option<u64> {
         let mut queue = self.run_queue.borrow_mut();
         if queue.is_empty() {
@@ -258,15 +269,19 @@ struct Enter {
 
 impl Enter {
     fn new(core: Rc<Core>) -> Enter {
-        Enter {
-            previous: CURRENT.with(|c| c.replace(Some(core))),
-        }
+        let ptr = Rc::as_ptr(&core);
+        let previous = CURRENT.with(|c| c.replace(Some(core)));
+        CURRENT_PTR.with(|p| p.set(ptr));
+        Enter { previous }
     }
 }
 
 impl Drop for Enter {
     fn drop(&mut self) {
         let previous = self.previous.take();
+        let ptr = previous.as_ref().map_or(std::ptr::null(), Rc::as_ptr);
+        // Clear the pointer before the Rc it borrows from can go.
+        let _ = CURRENT_PTR.try_with(|p| p.set(ptr));
         let _ = CURRENT.try_with(|c| c.replace(previous));
     }
 }

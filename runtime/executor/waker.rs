@@ -37,11 +37,14 @@ impl Shared {
 
     /// Queues `id`: on the owner thread straight onto the local queue, elsewhere onto the
     /// locked remote queue followed by a ring of the reactor's doorbell.
+    #[inline]
     fn schedule(self: &Arc<Self>, id: u64) {
-        if self.closed.load(Ordering::Acquire) {
+        // The owner thread's executor is alive whenever it is current (a dropped runtime
+        // is never current), so the local path needs no `closed` check.
+        if super::push_local(self, id) {
             return;
         }
-        if super::push_local(self, id) {
+        if self.closed.load(Ordering::Acquire) {
             return;
         }
         self.remote

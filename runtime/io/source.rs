@@ -67,21 +67,29 @@ impl<T: AsRawFd> Source<T> {
 
     /// Reads with `recv`. A short read means the kernel buffer is drained, so readiness is
     /// cleared then and the next read parks instead of paying a syscall to see `EAGAIN`.
+    ///
+    /// The "not ready: park" case is checked inline, before the out-of-line syscall path,
+    /// because every request ends in it (the read after the reply parks).
+    #[inline]
     pub(crate) fn poll_recv(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        if !buf.is_empty() && !self.registration.is_ready(Direction::Read) {
+            ready!(self.registration.park(cx, Direction::Read))?;
+        }
+        self.recv_now(cx, buf)
+    }
+
+    #[inline(never)]
+    fn recv_now(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0)); // not EOF, and readiness untouched
         }
         let len = buf.len();
-        let n = ready!(
-            self.poll_io(cx, Direction::Read, |io| crate::sys::socket::recv(
-                io.as_raw_fd(),
-                buf
-            ))
-        )?;
+        let recv = |io: &T| crate::sys::socket::recv(io.as_raw_fd(), buf);
+        let n = ready!(self.poll_io(cx, Direction::Read, recv))?;
         if n > 0 && n < len {
             self.registration.clear_readiness(Direction::Read, false);
         }
@@ -90,16 +98,21 @@ impl<T: AsRawFd> Source<T> {
 
     /// Writes with `send`. A short write means the kernel buffer is full: readiness is
     /// cleared and the next write parks until the backend reports space.
+    #[inline]
     pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if !buf.is_empty() && !self.registration.is_ready(Direction::Write) {
+            ready!(self.registration.park(cx, Direction::Write))?;
+        }
+        self.send_now(cx, buf)
+    }
+
+    #[inline(never)]
+    fn send_now(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let n = ready!(
-            self.poll_io(cx, Direction::Write, |io| crate::sys::socket::send(
-                io.as_raw_fd(),
-                buf
-            ))
-        )?;
+        let send = |io: &T| crate::sys::socket::send(io.as_raw_fd(), buf);
+        let n = ready!(self.poll_io(cx, Direction::Write, send))?;
         if n < buf.len() {
             self.registration.clear_readiness(Direction::Write, false);
         }

@@ -26,21 +26,26 @@ use crate::sys::{Event, Interest, Notifier, Readiness, Selector, Token};
 
 pub(crate) use registration::Registration;
 pub(crate) use slot::Direction;
-use slot::Slot;
+use slot::ScheduledIo;
 use timers::Timers;
 
 /// One thread's reactor.
 pub(crate) struct Reactor {
     selector: Box<dyn Selector>,
     notifier: Arc<Notifier>,
-    slots: RefCell<Slab<Slot>>,
+    slots: RefCell<Slab<Rc<ScheduledIo>>>,
+    /// Whether the backend needs `rearm` calls (level-triggered ones do); edge-triggered
+    /// backends skip the call entirely on the hot path.
+    needs_rearm: bool,
     /// Bumped for every registration, so a reused slab key gets a fresh token.
     next_generation: Cell<u32>,
     timers: RefCell<Timers>,
     /// Reused every turn, so a turn allocates nothing once warm.
     events: RefCell<Vec<Event>>,
-    /// Wakers gathered during a turn and woken after every borrow is released.
-    woken: RefCell<Vec<Waker>>,
+    /// Sources whose parked tasks a turn fires, woken after every borrow is released.
+    io_woken: RefCell<Vec<(Rc<ScheduledIo>, u8)>>,
+    /// Timer wakers a turn fires, likewise.
+    timer_woken: RefCell<Vec<Waker>>,
 }
 
 thread_local! {
@@ -77,19 +82,29 @@ impl Drop for EnterGuard {
     }
 }
 
+impl std::fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reactor")
+            .field("backend", &self.backend_name())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Reactor {
     /// Wraps `selector` and registers the cross-thread notifier with it.
     pub(crate) fn new(selector: Box<dyn Selector>) -> io::Result<Reactor> {
         let notifier = Arc::new(Notifier::new()?);
         selector.register(notifier.fd(), Token::NOTIFY, Interest::READABLE)?;
         Ok(Reactor {
+            needs_rearm: selector.needs_rearm(),
             selector,
             notifier,
             slots: RefCell::new(Slab::new()),
             next_generation: Cell::new(0),
             timers: RefCell::new(Timers::default()),
             events: RefCell::new(Vec::with_capacity(1024)),
-            woken: RefCell::new(Vec::new()),
+            io_woken: RefCell::new(Vec::new()),
+            timer_woken: RefCell::new(Vec::new()),
         })
     }
 
@@ -109,7 +124,7 @@ impl Reactor {
     }
 
     /// Adds `fd`; `ready` is the readiness to assume before any event arrives.
-    fn add(&self, fd: RawFd, ready: Readiness) -> io::Result<(usize, u32)> {
+    fn add(&self, fd: RawFd, ready: Readiness) -> io::Result<(usize, Rc<ScheduledIo>)> {
         let generation = self.next_generation.get();
         self.next_generation.set(generation.wrapping_add(1));
         let mut slots = self.slots.borrow_mut();
@@ -120,22 +135,27 @@ impl Reactor {
             return Err(io::Error::other("reactor token space exhausted"));
         }
         self.selector.register(fd, token, Interest::BOTH)?;
-        entry.insert(Slot {
-            generation,
-            readiness: ready,
-            reader: None,
-            writer: None,
-        });
-        Ok((key, generation))
+        let io = Rc::new(ScheduledIo::new(generation, ready));
+        entry.insert(io.clone());
+        Ok((key, io))
     }
 
-    /// Removes `fd` from the backend, then its slot. Wakers parked there are dropped.
+    /// Re-arms `dir` for a level-triggered backend after a task parked on it.
+    fn rearm(&self, fd: RawFd, key: usize, io: &ScheduledIo, dir: Direction) -> io::Result<()> {
+        if !self.needs_rearm {
+            return Ok(());
+        }
+        let token = pack(key, io.generation);
+        self.selector.rearm(fd, token, registration::interest(dir))
+    }
+
+    /// Removes `fd` from the backend, then its slot.
     fn remove(&self, fd: RawFd, key: usize) {
         // Errors are ignored on purpose: the fd is about to be closed, which removes it
         // from epoll anyway, and the slot must go regardless.
         let _ = self.selector.deregister(fd);
         let slot = self.slots.borrow_mut().try_remove(key);
-        drop(slot); // outside the borrow: dropping a waker may run arbitrary code
+        drop(slot); // outside the borrow
     }
 
     /// Runs one turn: waits up to `timeout` (shortened by the nearest timer), dispatches
@@ -152,9 +172,9 @@ impl Reactor {
         events.clear();
         self.selector.select(&mut events, timeout)?;
 
-        let mut woken = self.woken.borrow_mut();
+        let mut io_woken = self.io_woken.borrow_mut();
         {
-            let mut slots = self.slots.borrow_mut();
+            let slots = self.slots.borrow();
             for event in events.iter() {
                 if event.token == Token::NOTIFY {
                     self.notifier.drain();
@@ -165,32 +185,38 @@ impl Reactor {
                     continue;
                 }
                 let (key, generation) = unpack(event.token);
-                match slots.get_mut(key) {
-                    Some(slot) if slot.generation == generation => {
-                        slot.on_event(event.readiness, &mut woken)
+                match slots.get(key) {
+                    Some(io) if io.generation == generation => {
+                        let fire = io.on_event(event.readiness);
+                        if fire != 0 {
+                            io_woken.push((io.clone(), fire));
+                        }
                     }
                     _ => {} // stale: the source was deregistered, maybe its slot reused
                 }
             }
         }
         drop(events);
+        let mut timer_woken = self.timer_woken.borrow_mut();
         if self.timers.borrow().len() > 0 {
             self.timers
                 .borrow_mut()
-                .fire_due(Instant::now(), &mut woken);
+                .fire_due(Instant::now(), &mut timer_woken);
         }
-        let n = woken.len();
+        let n = io_woken.len() + timer_woken.len();
         // Wake with no borrow of the reactor held; a woken waker may even drop a source.
-        let mut batch = std::mem::take(&mut *woken);
-        drop(woken);
-        for waker in batch.drain(..) {
+        let mut io_batch = std::mem::take(&mut *io_woken);
+        let mut timer_batch = std::mem::take(&mut *timer_woken);
+        drop((io_woken, timer_woken));
+        for (io, fire) in io_batch.drain(..) {
+            io.wake(fire);
+        }
+        for waker in timer_batch.drain(..) {
             waker.wake();
         }
-        // Give the (now empty) buffer back so the next turn reuses its capacity.
-        let mut woken = self.woken.borrow_mut();
-        if woken.capacity() < batch.capacity() {
-            *woken = batch;
-        }
+        // Give the (now empty) buffers back so the next turn reuses their capacity.
+        restore_capacity(&self.io_woken, io_batch);
+        restore_capacity(&self.timer_woken, timer_batch);
         Ok(n)
     }
 
@@ -209,6 +235,15 @@ impl Reactor {
     /// Cancels a timer, returning its waker if it had not fired yet.
     pub(crate) fn remove_timer(&self, deadline: Instant, id: u64) -> Option<Waker> {
         self.timers.try_borrow_mut().ok()?.remove(deadline, id)
+    }
+}
+
+/// Puts an emptied buffer back if it has more capacity than the one there now.
+fn restore_capacity<T>(cell: &RefCell<Vec<T>>, buffer: Vec<T>) {
+    if let Ok(mut current) = cell.try_borrow_mut() {
+        if current.capacity() < buffer.capacity() && current.is_empty() {
+            *current = buffer;
+        }
     }
 }
 

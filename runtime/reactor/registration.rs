@@ -1,33 +1,25 @@
-//! A source's handle on its reactor slot: wait for readiness, clear it on `WouldBlock`.
+//! A source's handle on its reactor state: wait for readiness, clear it on `WouldBlock`.
 
 use std::io;
 use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::{Direction, Reactor};
+use super::{Direction, Reactor, ScheduledIo};
 use crate::sys::{Interest, Readiness};
 
 /// One fd's registration with the current thread's reactor. Dropping it deregisters the fd
 /// (`EPOLL_CTL_DEL`), which must happen before the fd is closed: owners declare the
 /// registration before the fd so Rust drops it first.
 ///
-/// # Invariant
-/// `(key, generation)` names a live slot of `reactor` for as long as this value exists.
+/// The readiness state is shared with the reactor's slab through an `Rc`, so the hot path
+/// (is it ready? park; clear) touches two `Cell`s and no lookup.
 #[derive(Debug)]
 pub(crate) struct Registration {
     reactor: Rc<Reactor>,
+    io: Rc<ScheduledIo>,
     fd: RawFd,
     key: usize,
-    generation: u32,
-}
-
-impl std::fmt::Debug for Reactor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reactor")
-            .field("backend", &self.backend_name())
-            .finish_non_exhaustive()
-    }
 }
 
 impl Registration {
@@ -38,49 +30,47 @@ impl Registration {
     pub(crate) fn new(fd: RawFd, optimistic: bool) -> io::Result<Registration> {
         let reactor = super::current()?;
         let ready = if optimistic {
-            Readiness(Readiness::READABLE.0 | Readiness::WRITABLE.0)
+            Readiness::READABLE.union(Readiness::WRITABLE)
         } else {
-            Readiness::default()
+            Readiness::EMPTY
         };
-        let (key, generation) = reactor.add(fd, ready)?;
+        let (key, io) = reactor.add(fd, ready)?;
         Ok(Registration {
             reactor,
+            io,
             fd,
             key,
-            generation,
         })
     }
 
-    /// Ready if the slot says `dir` may make progress; otherwise parks `cx`'s waker there
-    /// (re-arming the backend) and returns `Pending`.
+    /// Ready if `dir` may make progress; otherwise parks `cx`'s waker (re-arming the
+    /// backend if it needs that) and returns `Pending`.
+    #[inline]
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
-        let mut slots = self.reactor.slots.borrow_mut();
-        let Some(slot) = slots
-            .get_mut(self.key)
-            .filter(|s| s.generation == self.generation)
-        else {
-            return Poll::Ready(Err(io::Error::other("corio: source lost its registration")));
-        };
-        if slot.readiness.intersects(dir.readiness()) {
+        if self.is_ready(dir) {
             return Poll::Ready(Ok(()));
         }
-        let waiter = slot.waiter(dir);
-        let replaced = match waiter {
-            Some(w) if w.will_wake(cx.waker()) => None,
-            _ => waiter.replace(cx.waker().clone()),
-        };
-        drop(slots);
-        // The old waker drops only now: its Drop may drop a source, which needs the slab.
-        drop(replaced);
-        let interest = match dir {
-            Direction::Read => Interest::READABLE,
-            Direction::Write => Interest::WRITABLE,
-        };
-        let token = super::pack(self.key, self.generation);
-        if let Err(e) = self.reactor.selector.rearm(self.fd, token, interest) {
-            return Poll::Ready(Err(e));
+        self.park(cx, dir)
+    }
+
+    /// Whether the readiness bits say `dir` may make progress.
+    #[inline]
+    pub(crate) fn is_ready(&self, dir: Direction) -> bool {
+        self.io.readiness().intersects(dir.readiness())
+    }
+
+    /// Parks `cx`'s waker for `dir` and re-arms the backend if it needs that: `Pending`,
+    /// or the backend's error. The slow half of `poll_ready`, kept out of line so the
+    /// ready check inlines small.
+    #[inline(never)]
+    pub(crate) fn park(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+        let replaced = self.io.park(dir, cx.waker());
+        let rearmed = self.reactor.rearm(self.fd, self.key, &self.io, dir);
+        drop(replaced); // after every use of the reactor: its Drop may drop a source
+        match rearmed {
+            Ok(()) => Poll::Pending,
+            Err(e) => Poll::Ready(Err(e)),
         }
-        Poll::Pending
     }
 
     /// Forgets that `dir` was ready: the syscall said `WouldBlock`, or a short read or
@@ -91,27 +81,30 @@ impl Registration {
     /// urgent data is pending (`PRIORITY`) a short read proves nothing — `recv` stops at
     /// the urgent mark — so only `WouldBlock` clears readiness then.
     pub(crate) fn clear_readiness(&self, dir: Direction, would_block: bool) {
-        let mut slots = self.reactor.slots.borrow_mut();
-        let Some(slot) = slots
-            .get_mut(self.key)
-            .filter(|s| s.generation == self.generation)
-        else {
-            return;
-        };
         let mask = match (dir, would_block) {
             (Direction::Read, true) => Readiness::READ_SIDE.union(Readiness::PRIORITY),
-            (Direction::Read, false) if slot.readiness.intersects(Readiness::PRIORITY) => {
+            (Direction::Read, false) if self.io.readiness().intersects(Readiness::PRIORITY) => {
                 return;
             }
             (Direction::Read, false) => Readiness::READABLE,
             (Direction::Write, _) => Readiness::WRITABLE,
         };
-        slot.readiness.0 &= !mask.0;
+        self.io.clear(mask);
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         self.reactor.remove(self.fd, self.key);
+        // Parked wakers drop last, with nothing borrowed.
+        drop(self.io.clear_waiters());
+    }
+}
+
+/// The interest a parked direction asks the backend to re-arm.
+pub(crate) fn interest(dir: Direction) -> Interest {
+    match dir {
+        Direction::Read => Interest::READABLE,
+        Direction::Write => Interest::WRITABLE,
     }
 }

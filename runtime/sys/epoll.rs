@@ -85,6 +85,10 @@ impl Selector for Epoll {
         Ok(())
     }
 
+    fn needs_rearm(&self) -> bool {
+        false
+    }
+
     fn deregister(&self, fd: RawFd) -> io::Result<()> {
         // SAFETY: a null event pointer is allowed for EPOLL_CTL_DEL since Linux 2.6.9.
         cvt(unsafe {

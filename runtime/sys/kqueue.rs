@@ -110,6 +110,10 @@ impl Selector for Kqueue {
         Ok(())
     }
 
+    fn needs_rearm(&self) -> bool {
+        false
+    }
+
     fn deregister(&self, fd: RawFd) -> io::Result<()> {
         self.registered.borrow_mut().remove(&fd);
         let flags = libc::EV_DELETE as u32;

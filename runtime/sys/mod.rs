@@ -107,6 +107,12 @@ pub trait Selector {
     /// `WouldBlock`. Edge-triggered backends do nothing here.
     fn rearm(&self, fd: RawFd, token: Token, interest: Interest) -> io::Result<()>;
 
+    /// Whether [`rearm`](Self::rearm) does anything. Edge-triggered backends return
+    /// `false`, and the reactor then skips the call on its hot path.
+    fn needs_rearm(&self) -> bool {
+        true
+    }
+
     /// Stops watching `fd`. Must be called before the fd is closed.
     fn deregister(&self, fd: RawFd) -> io::Result<()>;
 
