@@ -177,7 +177,7 @@ impl Reactor {
             let slots = self.slots.borrow();
             for event in events.iter() {
                 if event.token == Token::NOTIFY {
-                    self.notifier.drain();
+                    self.notifier.acknowledge(self.needs_rearm);
                     // Level-triggered backends disarm what they reported; the doorbell
                     // must always be armed. Failing here would lose cross-thread wakes.
                     self.selector

@@ -1,8 +1,8 @@
 //! Waking the reactor from another thread: an eventfd on Linux, a pipe elsewhere.
 //!
 //! The notifier's read end is registered with the selector under [`Token::NOTIFY`]. Any
-//! thread may call [`Notifier::wake`]; the reactor thread calls [`Notifier::drain`] when it
-//! sees the notify event. A flag makes a storm of wakes cost one `write`.
+//! thread may call [`Notifier::wake`]; the reactor thread calls [`Notifier::acknowledge`]
+//! when it sees the notify event. A flag makes a storm of wakes cost one `write`.
 //!
 //! [`Token::NOTIFY`]: super::Token::NOTIFY
 
@@ -87,16 +87,25 @@ impl Notifier {
         };
     }
 
-    /// Empties the doorbell so the next `wake` rings it again. Reactor thread only.
-    pub(crate) fn drain(&self) {
-        let mut buf = [0u8; 64];
-        loop {
-            // SAFETY: reads at most `buf.len()` bytes into `buf`, which is live and writable.
-            let n =
-                unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-            // An eventfd empties in one read; a pipe may need more. Stop at EAGAIN or error.
-            if n <= 0 || cfg!(any(target_os = "linux", target_os = "android")) {
-                break;
+    /// Acknowledges a ring so the next `wake` rings again. Reactor thread only.
+    ///
+    /// With an edge-triggered backend an eventfd need not be read: every write makes a new
+    /// edge, and its 64-bit counter cannot overflow in practice, so the syscall is skipped.
+    /// A level-triggered backend would report an unread eventfd forever, and a pipe would
+    /// fill up and stop ringing, so those are emptied.
+    pub(crate) fn acknowledge(&self, level_triggered: bool) {
+        let is_eventfd = cfg!(any(target_os = "linux", target_os = "android"));
+        if level_triggered || !is_eventfd {
+            let mut buf = [0u8; 64];
+            loop {
+                // SAFETY: reads at most `buf.len()` bytes into `buf`, live and writable.
+                let n = unsafe {
+                    libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len())
+                };
+                // An eventfd empties in one read; a pipe may need more. Stop at EAGAIN.
+                if n <= 0 || is_eventfd {
+                    break;
+                }
             }
         }
         self.pending.store(false, Ordering::Release);
