@@ -1,5 +1,7 @@
 //! Rungs 1–4 of the ladder (`examples/ladder_0N_*.rs`): the shared checks of
 //! `ladder_suite`, then each rung's known weakness, asserted so the lesson stays true.
+// These checks read /proc and use Linux socket options; other OSes skip the file.
+#![cfg(target_os = "linux")]
 
 mod util;
 #[macro_use]

@@ -1,6 +1,8 @@
 //! Rungs 10 and 11 of the ladder and the top rung (`echo`): the shared checks of
 //! `ladder_suite` for each; rung 10 on both backends; and the `async fn` of `echo` against
 //! the hand-written state machine of rung 11, byte for byte and byte size for byte size.
+// These checks read /proc and use Linux socket options; other OSes skip the file.
+#![cfg(target_os = "linux")]
 
 mod util;
 #[macro_use]

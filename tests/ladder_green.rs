@@ -5,6 +5,8 @@
 //!
 //! Green threads exist on x86-64 and aarch64 Linux only; elsewhere each test here says
 //! `SKIPPED` and why.
+// These checks read /proc and use Linux socket options; other OSes skip the file.
+#![cfg(target_os = "linux")]
 
 mod util;
 #[macro_use]

@@ -5,6 +5,8 @@
 //!
 //! Lower time bounds are strict (a deadline never fires early); upper bounds are loose
 //! because the machine is shared.
+// These checks read /proc and use Linux socket options; other OSes skip the file.
+#![cfg(target_os = "linux")]
 
 mod time_common;
 

@@ -207,6 +207,7 @@ pub fn set_socket_option(
 /// (kernel state SYN_SENT, read with `getsockopt(TCP_INFO)`). Cheap: it looks only at our
 /// own descriptors, never at the machine-wide socket table (which can hold tens of
 /// thousands of TIME_WAIT entries when other tests run).
+#[cfg(target_os = "linux")]
 pub fn connecting_fds() -> Vec<i32> {
     const TCP_SYN_SENT: u8 = 2;
     let mut out = Vec::new();
