@@ -89,10 +89,12 @@ impl<T> Future for JoinHandle<T> {
             return Poll::Ready(Err(JoinError::cancelled()));
         }
         let mut slot = self.state.join_waker.borrow_mut();
-        match &*slot {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
-        }
+        let replaced = match &*slot {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            _ => slot.replace(cx.waker().clone()),
+        };
+        drop(slot);
+        drop(replaced); // with nothing borrowed: a waker's Drop may run arbitrary code
         Poll::Pending
     }
 }

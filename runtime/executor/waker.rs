@@ -96,8 +96,13 @@ impl TaskWaker {
     }
 
     /// Called right before a poll: a wake during the poll must queue the task again.
+    ///
+    /// A swap, not a store: as a read-modify-write it is ordered before the poll's own
+    /// loads, so a remote thread that publishes data and then finds `queued` still set is
+    /// guaranteed that this poll sees the data (a plain release store could sit in the
+    /// store buffer while the poll reads stale state, losing the wake).
     pub(crate) fn clear_queued(&self) {
-        self.queued.store(false, Ordering::Release);
+        self.queued.swap(false, Ordering::AcqRel);
     }
 }
 

@@ -92,6 +92,10 @@ impl TcpListener {
 
     /// Accepts the next connection, as a non-blocking, close-on-exec stream.
     ///
+    /// One task at a time may wait in `accept` on a given listener: a second concurrent
+    /// waiter replaces the first, which is then not woken (as with tokio). Accept in one
+    /// task and spawn a task per connection.
+    ///
     /// Connections aborted before they were accepted (`ECONNABORTED`, `EPROTO`) are
     /// skipped. When descriptors or memory run out (`EMFILE`, `ENFILE`, `ENOBUFS`,
     /// `ENOMEM`) the error is returned, and the *next* call first pauses (10 ms, doubling

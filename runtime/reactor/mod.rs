@@ -37,6 +37,8 @@ pub(crate) struct Reactor {
     /// Whether the backend needs `rearm` calls (level-triggered ones do); edge-triggered
     /// backends skip the call entirely on the hot path.
     needs_rearm: bool,
+    /// Whether the doorbell must be read after each ring (`Selector::notify_needs_drain`).
+    notify_needs_drain: bool,
     /// Bumped for every registration, so a reused slab key gets a fresh token.
     next_generation: Cell<u32>,
     timers: RefCell<Timers>,
@@ -97,6 +99,7 @@ impl Reactor {
         selector.register(notifier.fd(), Token::NOTIFY, Interest::READABLE)?;
         Ok(Reactor {
             needs_rearm: selector.needs_rearm(),
+            notify_needs_drain: selector.notify_needs_drain(),
             selector,
             notifier,
             slots: RefCell::new(Slab::new()),
@@ -177,7 +180,7 @@ impl Reactor {
             let slots = self.slots.borrow();
             for event in events.iter() {
                 if event.token == Token::NOTIFY {
-                    self.notifier.acknowledge(self.needs_rearm);
+                    self.notifier.acknowledge(self.notify_needs_drain);
                     // Level-triggered backends disarm what they reported; the doorbell
                     // must always be armed. Failing here would lose cross-thread wakes.
                     self.selector

@@ -87,7 +87,10 @@ impl Registration {
                 return;
             }
             (Direction::Read, false) => Readiness::READABLE,
-            (Direction::Write, _) => Readiness::WRITABLE,
+            // On WouldBlock the kernel says "not writable" whatever an earlier hang-up or
+            // error event said; keeping WRITE_CLOSED would retry the syscall forever.
+            (Direction::Write, true) => Readiness::WRITE_SIDE,
+            (Direction::Write, false) => Readiness::WRITABLE,
         };
         self.io.clear(mask);
     }

@@ -30,7 +30,12 @@ impl Direction {
 ///
 /// A parked waker stays stored after it fires and is only *disarmed*: the next park by the
 /// same task re-arms it without cloning (no atomic reference-count traffic per request),
-/// and a disarmed waker is never woken, so no wake is spurious.
+/// and a disarmed waker is never woken. (A task that parked and then stopped waiting, say
+/// a read inside an expired `timeout`, stays armed and gets one harmless extra wake.)
+///
+/// One waiter per direction: a second task parking on the same direction replaces the
+/// first, which is then never woken (as in tokio and mio). Share a listener or a stream
+/// half between tasks only if one task at a time awaits each direction.
 ///
 /// # Invariant
 /// `generation` is the one packed into the token the fd was registered with; events whose

@@ -1,6 +1,7 @@
 //! The epoll backend (Linux, Android), edge-triggered.
 //!
-//! Each fd is registered once with `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET` and never
+//! Each fd is registered once with `EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET`
+//! and never
 //! touched again until it is deregistered: no `epoll_ctl` per event or per wait. Because
 //! epoll reports edges, [`Selector::rearm`] has nothing to do.
 
@@ -86,6 +87,12 @@ impl Selector for Epoll {
     }
 
     fn needs_rearm(&self) -> bool {
+        false
+    }
+
+    fn notify_needs_drain(&self) -> bool {
+        // Every eventfd write wakes the epoll wait queue, so EPOLLET reports a new edge
+        // even while the counter is non-zero; the 64-bit counter never overflows.
         false
     }
 

@@ -6,6 +6,11 @@
 //! no-op. kqueue does not refuse a second `EV_ADD` for the same fd (it just modifies the
 //! filter), so the backend keeps the set of registered fds to give the contract's error.
 
+// A token is 64 bits (slab key and generation); kqueue's `udata` is pointer-sized, so on a
+// 32-bit target the generation (and the doorbell's token) would be cut off silently.
+#[cfg(target_pointer_width = "32")]
+compile_error!("corio's kqueue backend needs a 64-bit target: tokens do not fit in udata");
+
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::io;

@@ -45,7 +45,8 @@
 //! 6. Refuse to register the same fd twice with a clear error, keeping the first
 //!    registration working.
 //!
-//! Events for the notifier come back with [`Token::NOTIFY`]; the reactor drains it.
+//! Events for the notifier come back with [`Token::NOTIFY`]; the reactor acknowledges them
+//! (reading the doorbell unless [`Selector::notify_needs_drain`] says it need not).
 
 mod backend;
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -110,6 +111,14 @@ pub trait Selector {
     /// Whether [`rearm`](Self::rearm) does anything. Edge-triggered backends return
     /// `false`, and the reactor then skips the call on its hot path.
     fn needs_rearm(&self) -> bool {
+        true
+    }
+
+    /// Whether the doorbell's eventfd must be read after each ring. Only a backend that
+    /// reports a new event for *every* write to an already-readable eventfd (epoll with
+    /// `EPOLLET` does) may return `false`, saving a `read(2)` per cross-thread wake; a
+    /// backend that reports transitions only, or levels, must keep the default.
+    fn notify_needs_drain(&self) -> bool {
         true
     }
 

@@ -89,13 +89,13 @@ impl Notifier {
 
     /// Acknowledges a ring so the next `wake` rings again. Reactor thread only.
     ///
-    /// With an edge-triggered backend an eventfd need not be read: every write makes a new
-    /// edge, and its 64-bit counter cannot overflow in practice, so the syscall is skipped.
-    /// A level-triggered backend would report an unread eventfd forever, and a pipe would
-    /// fill up and stop ringing, so those are emptied.
-    pub(crate) fn acknowledge(&self, level_triggered: bool) {
+    /// When the backend reports every write (`Selector::notify_needs_drain` is false) an
+    /// eventfd need not be read, and its 64-bit counter cannot overflow in practice, so the
+    /// syscall is skipped. Otherwise, and always for a pipe (which would fill up and stop
+    /// ringing), the doorbell is emptied.
+    pub(crate) fn acknowledge(&self, must_drain: bool) {
         let is_eventfd = cfg!(any(target_os = "linux", target_os = "android"));
-        if level_triggered || !is_eventfd {
+        if must_drain || !is_eventfd {
             let mut buf = [0u8; 64];
             loop {
                 // SAFETY: reads at most `buf.len()` bytes into `buf`, live and writable.
