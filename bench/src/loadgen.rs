@@ -1,0 +1,170 @@
+//! The load generator: N connections, each a closed loop of "send a message, wait for its
+//! uppercase echo". One thread, its own epoll loop; it shares no code with the servers.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// What one measured window produced.
+#[derive(Debug, Clone)]
+pub struct LoadResult {
+    /// Requests completed inside the window.
+    pub requests: u64,
+    /// Requests completed in all, warm-up included.
+    pub total_requests: u64,
+    /// The window's length.
+    pub elapsed: Duration,
+    /// Round-trip latencies of those requests, in microseconds, sorted.
+    pub latencies_us: Vec<u32>,
+    /// Replies whose bytes were not the uppercase of what was sent (must be 0).
+    pub corrupt: u64,
+}
+
+impl LoadResult {
+    /// Requests per second.
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The `q`-quantile latency in microseconds (0 if none).
+    pub fn quantile(&self, q: f64) -> u32 {
+        if self.latencies_us.is_empty() {
+            return 0;
+        }
+        let i = ((self.latencies_us.len() as f64 - 1.0) * q).round() as usize;
+        self.latencies_us[i]
+    }
+}
+
+struct Conn {
+    stream: TcpStream,
+    sent_at: Instant,
+    received: usize,
+    written: usize,
+}
+
+/// Pins the calling thread to `cpu` (ignored where the machine lacks it).
+pub fn pin_to_cpu(cpu: usize) {
+    // SAFETY: cpu_set_t is plain data; CPU_SET writes inside it; sched_setaffinity reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+/// Opens `conns` connections to `addr`, runs `warmup`, then measures for `window`.
+pub fn run(
+    addr: SocketAddr,
+    conns: usize,
+    msg_len: usize,
+    warmup: Duration,
+    window: Duration,
+) -> io::Result<LoadResult> {
+    let message: Vec<u8> = (0..msg_len).map(|i| b'a' + (i % 26) as u8).collect();
+    let expected = message.to_ascii_uppercase();
+    let mut streams = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        let s = TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        s.set_nonblocking(true)?;
+        streams.push(s);
+    }
+    // SAFETY: plain syscall.
+    let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if epfd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut table: Vec<Conn> = Vec::with_capacity(conns);
+    for (i, stream) in streams.into_iter().enumerate() {
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: i as u64,
+        };
+        // SAFETY: `ev` is live; the kernel copies it.
+        if unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, stream.as_raw_fd(), &mut ev) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        table.push(Conn {
+            stream,
+            sent_at: Instant::now(),
+            received: 0,
+            written: 0,
+        });
+    }
+    let mut buf = vec![0u8; msg_len.max(16 * 1024)];
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 1024];
+    let start = Instant::now();
+    for c in table.iter_mut() {
+        c.sent_at = Instant::now();
+        c.written = write_some(&mut c.stream, &message, 0)?;
+    }
+    let measure_from = start + warmup;
+    let measure_to = measure_from + window;
+    let mut result = LoadResult {
+        requests: 0,
+        total_requests: 0,
+        elapsed: window,
+        latencies_us: Vec::with_capacity(1 << 20),
+        corrupt: 0,
+    };
+    loop {
+        let now = Instant::now();
+        if now >= measure_to {
+            break;
+        }
+        let timeout = (measure_to - now).as_millis().max(1) as i32;
+        // SAFETY: `events` has room for 1024 entries.
+        let n = unsafe { libc::epoll_wait(epfd, events.as_mut_ptr(), 1024, timeout) };
+        if n < 0 {
+            continue;
+        }
+        for ev in &events[..n as usize] {
+            let c = &mut table[ev.u64 as usize];
+            if c.written < msg_len {
+                c.written += write_some(&mut c.stream, &message, c.written)?;
+            }
+            let got = match c.stream.read(&mut buf[..msg_len - c.received]) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "server closed",
+                    ))
+                }
+                Ok(k) => k,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+            };
+            if buf[..got] != expected[c.received..c.received + got] {
+                result.corrupt += 1;
+            }
+            c.received += got;
+            if c.received == msg_len {
+                let done = Instant::now();
+                result.total_requests += 1;
+                if done >= measure_from && done < measure_to {
+                    result.requests += 1;
+                    let us = (done - c.sent_at).as_micros().min(u32::MAX as u128) as u32;
+                    result.latencies_us.push(us);
+                }
+                c.received = 0;
+                c.sent_at = done;
+                c.written = write_some(&mut c.stream, &message, 0)?;
+            }
+        }
+    }
+    // SAFETY: closing the epoll fd we created.
+    unsafe { libc::close(epfd) };
+    result.latencies_us.sort_unstable();
+    Ok(result)
+}
+
+/// Writes what the socket takes of `message[from..]`; a full buffer is not an error.
+fn write_some(stream: &mut TcpStream, message: &[u8], from: usize) -> io::Result<usize> {
+    match stream.write(&message[from..]) {
+        Ok(k) => Ok(k),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,44 @@
+//! corio-bench: corio against tokio, smol, a raw epoll loop and threads.
+//!
+//! ```text
+//! cargo run --release -p corio-bench -- peers  [--quick]   # echo servers, connection sweep
+//! cargo run --release -p corio-bench -- ladder [--quick]   # every ladder rung
+//! cargo run --release -p corio-bench -- micro  [--quick]   # spawn, yield, timers, remote wakes
+//! cargo run --release -p corio-bench -- counts [--quick]   # syscalls and instructions per request
+//! ```
+//!
+//! Each suite writes `bench/results/<suite>.md` (and `.svg` where there is a chart).
+
+mod counts;
+mod loadgen;
+mod micro;
+mod peers;
+mod proc_stats;
+mod raw_epoll;
+mod report;
+mod servers;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let result = match args.first().map(String::as_str) {
+        Some("serve") if args.len() >= 3 => servers::serve(&args[1], &args[2]),
+        Some("peers") => peers::peers(quick),
+        Some("ladder") => peers::ladder(quick),
+        Some("micro") => micro::run(quick),
+        Some("counts") => counts::run(quick),
+        _ => {
+            eprintln!("usage: corio-bench peers|ladder|micro|counts [--quick]");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("corio-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

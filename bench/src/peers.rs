@@ -1,0 +1,250 @@
+//! The `peers` and `ladder` suites: start each server in its own process, drive it with the
+//! load generator, servers taking turns round after round.
+
+use std::io::{self, BufRead, BufReader};
+use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::loadgen::{self, LoadResult};
+use crate::proc_stats;
+use crate::report::{self, Row};
+
+/// The CPU the server is pinned to, and the one the load generator takes.
+const SERVER_CPU: usize = 0;
+const LOAD_CPU: usize = 1;
+
+/// How a suite runs: load points, rounds and window lengths.
+struct Plan {
+    points: Vec<(usize, usize)>,
+    rounds: usize,
+    warmup: Duration,
+    window: Duration,
+}
+
+fn plan(quick: bool, full_points: &[(usize, usize)], quick_points: &[(usize, usize)]) -> Plan {
+    if quick {
+        Plan {
+            points: quick_points.to_vec(),
+            rounds: 1,
+            warmup: Duration::from_millis(150),
+            window: Duration::from_millis(400),
+        }
+    } else {
+        Plan {
+            points: full_points.to_vec(),
+            rounds: 5,
+            warmup: Duration::from_millis(500),
+            window: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Starts `program args.. 127.0.0.1:0` pinned to the server CPU; waits for its address.
+pub fn start(program: &Path, args: &[&str]) -> io::Result<(Child, SocketAddr)> {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .arg("127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if cores() >= 2 {
+        // SAFETY: pre_exec runs in the forked child before exec; sched_setaffinity is
+        // async-signal-safe and touches only the local set.
+        unsafe {
+            cmd.pre_exec(|| {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(SERVER_CPU, &mut set);
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd.spawn()?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| io::Error::other("no stdout"))?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| {
+            io::Error::other(format!(
+                "{}: unexpected first line {line:?}",
+                program.display()
+            ))
+        })?;
+    Ok((child, addr))
+}
+
+/// Online CPUs (not this thread's affinity, which pinning narrows to one).
+pub fn cores() -> usize {
+    // SAFETY: sysconf takes no pointers.
+    unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize
+}
+
+/// Raises the soft fd limit to the hard limit (10,000 connections need it on both sides).
+pub fn raise_fd_limit() {
+    // SAFETY: getrlimit/setrlimit with a live struct.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// One measurement: a fresh server process, one load point.
+fn measure(
+    program: &Path,
+    args: &[&str],
+    conns: usize,
+    msg: usize,
+    plan: &Plan,
+) -> io::Result<(LoadResult, u64, u64, f64)> {
+    let (mut child, addr) = start(program, args)?;
+    let pid = child.id();
+    let rss_before = proc_stats::rss_kib(pid);
+    let cpu_before = proc_stats::cpu_secs(pid);
+    let result = loadgen::run(addr, conns, msg, plan.warmup, plan.window);
+    let rss_after = proc_stats::rss_kib(pid);
+    let cpu = proc_stats::cpu_secs(pid) - cpu_before;
+    proc_stats::stop(&mut child);
+    Ok((result?, rss_before, rss_after, cpu))
+}
+
+/// Runs `servers` (name, program, args) over `plan`, taking turns; returns one row each.
+fn sweep(servers: &[(String, PathBuf, Vec<String>)], plan: &Plan) -> Vec<Row> {
+    raise_fd_limit();
+    if cores() >= 2 {
+        loadgen::pin_to_cpu(LOAD_CPU);
+    }
+    let mut rows = Vec::new();
+    for &(conns, msg) in &plan.points {
+        let mut per_server: Vec<Vec<(LoadResult, u64, u64, f64)>> = vec![Vec::new(); servers.len()];
+        for round in 0..plan.rounds {
+            // Rotate the order each round so no server always runs first or last.
+            for k in 0..servers.len() {
+                let i = (k + round) % servers.len();
+                let (name, program, args) = &servers[i];
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                eprint!(
+                    "\r{name:>22} {conns:>6} conns {msg:>5} B  round {}/{}   ",
+                    round + 1,
+                    plan.rounds
+                );
+                match measure(program, &args, conns, msg, plan) {
+                    Ok(m) => per_server[i].push(m),
+                    Err(e) => eprintln!("\n{name} at {conns} connections: {e}"),
+                }
+            }
+        }
+        for (i, ms) in per_server.into_iter().enumerate() {
+            if ms.is_empty() {
+                continue;
+            }
+            let rps: Vec<f64> = ms.iter().map(|m| m.0.rps()).collect();
+            // Latency and memory from the median round.
+            let mut order: Vec<usize> = (0..ms.len()).collect();
+            order.sort_by(|&a, &b| rps[a].total_cmp(&rps[b]));
+            let mid = &ms[order[order.len() / 2]];
+            let total: u64 = ms.iter().map(|m| m.0.total_requests).sum();
+            let cpu: f64 = ms.iter().map(|m| m.3).sum();
+            rows.push(Row {
+                server: servers[i].0.clone(),
+                conns,
+                msg_len: msg,
+                rps,
+                p50_us: mid.0.quantile(0.5),
+                p99_us: mid.0.quantile(0.99),
+                p999_us: mid.0.quantile(0.999),
+                rss_kib: mid.2,
+                rss_per_conn_bytes: (mid.2.saturating_sub(mid.1)) as f64 * 1024.0 / conns as f64,
+                cpu_per_100k: if total > 0 {
+                    cpu / total as f64 * 100_000.0
+                } else {
+                    0.0
+                },
+                corrupt: ms.iter().map(|m| m.0.corrupt).sum(),
+            });
+        }
+    }
+    eprintln!();
+    rows
+}
+
+fn write(suite: &str, rows: &[Row], plan: &Plan, note: &str) -> io::Result<()> {
+    let dir = report::results_dir();
+    let mut md = format!(
+        "# corio-bench {suite}\n\n{} — {}\n\n{} round(s) per point, servers taking turns; {} ms warm-up, {} ms measured; server pinned to CPU {SERVER_CPU}, load generator to CPU {LOAD_CPU} (when the machine has two).\n\n{note}\n\n",
+        proc_stats::date(),
+        proc_stats::machine(),
+        plan.rounds,
+        plan.warmup.as_millis(),
+        plan.window.as_millis(),
+    );
+    md.push_str(&report::table(rows));
+    std::fs::write(dir.join(format!("{suite}.md")), &md)?;
+    std::fs::write(
+        dir.join(format!("{suite}.svg")),
+        report::svg(rows, 64, &format!("corio-bench {suite}: 64-byte echo")),
+    )?;
+    println!("{md}");
+    eprintln!("wrote {}", dir.join(format!("{suite}.md")).display());
+    Ok(())
+}
+
+/// `peers`: the echo server on each runtime.
+pub fn peers(quick: bool) -> io::Result<()> {
+    let full = [(1, 64), (100, 64), (1_000, 64), (10_000, 64), (100, 4096)];
+    let short = [(1, 64), (100, 64), (1_000, 64)];
+    let plan = plan(quick, &full, &short);
+    let me = std::env::current_exe()?;
+    let servers: Vec<(String, PathBuf, Vec<String>)> = crate::servers::SERVERS
+        .iter()
+        .map(|s| {
+            (
+                s.to_string(),
+                me.clone(),
+                vec!["serve".to_string(), s.to_string()],
+            )
+        })
+        .collect();
+    let rows = sweep(&servers, &plan);
+    write("peers", &rows, &plan, "Servers: corio, tokio current_thread, smol LocalExecutor + async-io, a raw epoll loop, std thread per connection. Spread = (max - min) / median over rounds.")
+}
+
+/// `ladder`: every rung of the ladder that is built, plus the echo example on top.
+pub fn ladder(quick: bool) -> io::Result<()> {
+    let full = [(1, 64), (10, 64), (100, 64), (1_000, 64)];
+    let short = [(1, 64), (10, 64), (100, 64)];
+    let plan = plan(quick, &full, &short);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    eprintln!("building the examples in release mode...");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&root)
+        .args(["build", "--release", "--examples", "-p", "corio"])
+        .status()?;
+    if !status.success() {
+        return Err(io::Error::other("cargo build --release --examples failed"));
+    }
+    let dir = root.join("target/release/examples");
+    let mut servers = Vec::new();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("ladder_") && !n.contains('-') && !n.contains('.'))
+        .collect();
+    names.sort();
+    names.push("echo".into());
+    for name in names {
+        servers.push((name.clone(), dir.join(&name), Vec::new()));
+    }
+    let rows = sweep(&servers, &plan);
+    write("ladder", &rows, &plan, "Every rung of the ladder (examples/ladder_*) and echo (corio) on top. The blocking rung serves one client at a time, so past one connection only the first client is answered; the select rung refuses descriptors past FD_SETSIZE.")
+}

@@ -1,0 +1,128 @@
+//! The echo servers under test: the same uppercase protocol on each runtime.
+//!
+//! Each runs in its own process (`corio-bench serve NAME ADDR`), prints
+//! `listening on ADDR`, and serves until killed. All use a 16 KiB buffer per connection.
+
+use std::io::{self, Read, Write};
+use std::net::TcpListener as StdListener;
+
+const BUF: usize = 16 * 1024;
+
+/// Runs server `name` on `addr`; returns only on a start-up error.
+pub fn serve(name: &str, addr: &str) -> io::Result<()> {
+    match name {
+        "corio" => corio_server(addr),
+        "tokio" => tokio_server(addr),
+        "smol" => smol_server(addr),
+        "raw-epoll" => crate::raw_epoll::serve(addr),
+        "threads" => threads_server(addr),
+        other => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("unknown server {other:?}"),
+        )),
+    }
+}
+
+/// The names `serve` accepts, in report order.
+pub const SERVERS: &[&str] = &["corio", "tokio", "smol", "raw-epoll", "threads"];
+
+fn announce(addr: std::net::SocketAddr) {
+    println!("listening on {addr}");
+    let _ = io::stdout().flush();
+}
+
+fn corio_server(addr: &str) -> io::Result<()> {
+    use corio::io::{AsyncReadExt, AsyncWriteExt};
+    let runtime = corio::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = corio::net::TcpListener::bind(addr)?;
+        announce(listener.local_addr()?);
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            corio::spawn(async move {
+                let mut buf = vec![0u8; BUF];
+                while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                    buf[..n].make_ascii_uppercase();
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    })
+}
+
+fn tokio_server(addr: &str) -> io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        announce(listener.local_addr()?);
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; BUF];
+                while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                    buf[..n].make_ascii_uppercase();
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    })
+}
+
+fn smol_server(addr: &str) -> io::Result<()> {
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
+    let executor = smol::LocalExecutor::new();
+    smol::block_on(executor.run(async {
+        let listener = smol::Async::<StdListener>::bind(
+            addr.parse::<std::net::SocketAddr>()
+                .map_err(io::Error::other)?,
+        )?;
+        announce(listener.get_ref().local_addr()?);
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            executor
+                .spawn(async move {
+                    let mut buf = vec![0u8; BUF];
+                    while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                        buf[..n].make_ascii_uppercase();
+                        if stream.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                })
+                .detach();
+        }
+    }))
+}
+
+fn threads_server(addr: &str) -> io::Result<()> {
+    let listener = StdListener::bind(addr)?;
+    announce(listener.local_addr()?);
+    for stream in listener.incoming() {
+        let Ok(mut stream) = stream else { continue };
+        std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                let mut buf = vec![0u8; BUF];
+                while let Ok(n @ 1..) = stream.read(&mut buf) {
+                    buf[..n].make_ascii_uppercase();
+                    if stream.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            })?;
+    }
+    Ok(())
+}
