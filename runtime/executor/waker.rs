@@ -107,6 +107,7 @@ impl TaskWaker {
 }
 
 impl ArcWake for TaskWaker {
+    #[inline]
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if !arc_self.queued.swap(true, Ordering::AcqRel) {
             arc_self.shared.schedule(arc_self.id);

@@ -144,6 +144,7 @@ impl TcpStream {
     }
 
     /// Reads into `buf` when the socket is readable (shared by the stream and its halves).
+    #[inline]
     pub(crate) fn poll_read_ref(
         &self,
         cx: &mut Context<'_>,
@@ -153,6 +154,7 @@ impl TcpStream {
     }
 
     /// Writes from `buf` when the socket is writable.
+    #[inline]
     pub(crate) fn poll_write_ref(
         &self,
         cx: &mut Context<'_>,
@@ -183,6 +185,7 @@ impl TcpStream {
 macro_rules! impl_stream_io {
     ($ty:ty) => {
         impl AsyncRead for $ty {
+            #[inline]
             fn poll_read(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -193,6 +196,7 @@ macro_rules! impl_stream_io {
         }
 
         impl AsyncWrite for $ty {
+            #[inline]
             fn poll_write(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
