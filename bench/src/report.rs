@@ -106,7 +106,7 @@ pub fn svg(rows: &[Row], msg_len: usize, title: &str) -> String {
     let _ = writeln!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="11">"#,
-        2.0 * w + 20.0,
+        2.0 * w + 60.0,
         h + 60.0
     );
     let _ = writeln!(
