@@ -1,7 +1,7 @@
 //! corio-bench: corio against tokio, smol, a raw epoll loop and threads.
 //!
 //! ```text
-//! cargo run --release -p corio-bench -- peers  [--quick]   # echo servers, connection sweep
+//! cargo run --release -p corio-bench -- peers  [--quick] [--servers corio,tokio] [--conns 100,1000]
 //! cargo run --release -p corio-bench -- ladder [--quick]   # every ladder rung
 //! cargo run --release -p corio-bench -- micro  [--quick]   # spawn, yield, timers, remote wakes
 //! cargo run --release -p corio-bench -- counts [--quick]   # syscalls and instructions per request
@@ -20,17 +20,37 @@ mod servers;
 
 use std::process::ExitCode;
 
+/// The comma-separated values after `flag`, if given.
+fn list(args: &[String], flag: &str) -> Vec<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Like [`list`], parsed as numbers (unparsable values are ignored).
+fn numbers(args: &[String], flag: &str) -> Vec<usize> {
+    list(args, flag)
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect()
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let result = match args.first().map(String::as_str) {
         Some("serve") if args.len() >= 3 => servers::serve(&args[1], &args[2]),
-        Some("peers") => peers::peers(quick),
+        Some("peers") => peers::peers(quick, &list(&args, "--servers"), &numbers(&args, "--conns")),
         Some("ladder") => peers::ladder(quick),
         Some("micro") => micro::run(quick),
         Some("counts") => counts::run(quick),
         _ => {
-            eprintln!("usage: corio-bench peers|ladder|micro|counts [--quick]");
+            eprintln!(
+                "usage: corio-bench peers|ladder|micro|counts [--quick] \
+                 [--servers a,b] [--conns n,m] (the last two for peers)"
+            );
             return ExitCode::from(2);
         }
     };

@@ -200,13 +200,20 @@ fn write(suite: &str, rows: &[Row], plan: &Plan, note: &str) -> io::Result<()> {
 }
 
 /// `peers`: the echo server on each runtime.
-pub fn peers(quick: bool) -> io::Result<()> {
+///
+/// `only_servers` and `only_conns` (from `--servers a,b` and `--conns 100,1000`) narrow the
+/// sweep, e.g. to fit a time limit; empty means everything.
+pub fn peers(quick: bool, only_servers: &[String], only_conns: &[usize]) -> io::Result<()> {
     let full = [(1, 64), (100, 64), (1_000, 64), (10_000, 64), (100, 4096)];
     let short = [(1, 64), (100, 64), (1_000, 64)];
-    let plan = plan(quick, &full, &short);
+    let mut plan = plan(quick, &full, &short);
+    if !only_conns.is_empty() {
+        plan.points.retain(|(conns, _)| only_conns.contains(conns));
+    }
     let me = std::env::current_exe()?;
     let servers: Vec<(String, PathBuf, Vec<String>)> = crate::servers::SERVERS
         .iter()
+        .filter(|s| only_servers.is_empty() || only_servers.iter().any(|o| o == *s))
         .map(|s| {
             (
                 s.to_string(),
