@@ -3,16 +3,9 @@
 use std::fmt;
 use std::io;
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(corio_epoll)]
 use super::epoll;
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
+#[cfg(corio_kqueue)]
 use super::kqueue;
 use super::poll;
 use super::Selector;
@@ -36,16 +29,9 @@ pub enum Backend {
 impl Backend {
     /// The best backend this OS has.
     pub const fn os_default() -> Backend {
-        if cfg!(any(target_os = "linux", target_os = "android")) {
+        if cfg!(corio_epoll) {
             Backend::Epoll
-        } else if cfg!(any(
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "freebsd",
-            target_os = "netbsd",
-            target_os = "openbsd",
-            target_os = "dragonfly"
-        )) {
+        } else if cfg!(corio_kqueue) {
             Backend::Kqueue
         } else {
             Backend::Poll
@@ -84,16 +70,9 @@ impl Backend {
     /// backend's descriptor.
     pub fn selector(self) -> io::Result<Box<dyn Selector>> {
         match self {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
+            #[cfg(corio_epoll)]
             Backend::Epoll => Ok(Box::new(epoll::Epoll::new()?)),
-            #[cfg(any(
-                target_os = "macos",
-                target_os = "ios",
-                target_os = "freebsd",
-                target_os = "netbsd",
-                target_os = "openbsd",
-                target_os = "dragonfly"
-            ))]
+            #[cfg(corio_kqueue)]
             Backend::Kqueue => Ok(Box::new(kqueue::Kqueue::new()?)),
             Backend::Poll => Ok(Box::new(poll::Poll::new()?)),
             #[allow(unreachable_patterns)] // every variant is matched on some OS

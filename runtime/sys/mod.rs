@@ -49,16 +49,9 @@
 //! (reading the doorbell unless [`Selector::notify_needs_drain`] says it need not).
 
 mod backend;
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(corio_epoll)]
 mod epoll;
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
+#[cfg(corio_kqueue)]
 mod kqueue;
 mod notify;
 mod poll;

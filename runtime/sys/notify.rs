@@ -18,7 +18,7 @@ pub(crate) struct Notifier {
     /// The end the selector watches.
     read: OwnedFd,
     /// The end `wake` writes to; the same fd as `read` for an eventfd.
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    #[cfg(not(corio_epoll))]
     write: OwnedFd,
     /// Set by the first `wake` after a drain; later wakes skip the syscall.
     pending: AtomicBool,
@@ -26,7 +26,7 @@ pub(crate) struct Notifier {
 
 impl Notifier {
     /// Creates a non-blocking, close-on-exec doorbell.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(corio_epoll)]
     pub(crate) fn new() -> io::Result<Notifier> {
         // SAFETY: eventfd takes no pointers; the flags are valid constants.
         let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
@@ -38,7 +38,7 @@ impl Notifier {
     }
 
     /// Creates a non-blocking, close-on-exec doorbell.
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    #[cfg(not(corio_epoll))]
     pub(crate) fn new() -> io::Result<Notifier> {
         let mut fds = [0 as libc::c_int; 2];
         // SAFETY: `fds` has room for the two descriptors pipe writes.
@@ -60,12 +60,12 @@ impl Notifier {
         self.read.as_raw_fd()
     }
 
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(corio_epoll)]
     fn write_fd(&self) -> RawFd {
         self.read.as_raw_fd()
     }
 
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    #[cfg(not(corio_epoll))]
     fn write_fd(&self) -> RawFd {
         self.write.as_raw_fd()
     }
@@ -94,7 +94,7 @@ impl Notifier {
     /// syscall is skipped. Otherwise, and always for a pipe (which would fill up and stop
     /// ringing), the doorbell is emptied.
     pub(crate) fn acknowledge(&self, must_drain: bool) {
-        let is_eventfd = cfg!(any(target_os = "linux", target_os = "android"));
+        let is_eventfd = cfg!(corio_epoll);
         if must_drain || !is_eventfd {
             let mut buf = [0u8; 64];
             loop {

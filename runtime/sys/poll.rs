@@ -19,17 +19,17 @@ use std::time::Duration;
 use super::{cvt, timeout_ms, Event, Interest, Readiness, Selector, Token};
 
 /// poll's "the peer closed its write half" bit, where the OS has one.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(corio_epoll)]
 const POLLRDHUP: libc::c_short = libc::POLLRDHUP;
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(corio_epoll))]
 const POLLRDHUP: libc::c_short = 0;
 
 /// Whether poll reported the peer's write half closed (only Linux says so apart from HUP).
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(corio_epoll)]
 fn peer_closed_write(revents: libc::c_short) -> bool {
     revents & POLLRDHUP != 0
 }
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(corio_epoll))]
 fn peer_closed_write(_revents: libc::c_short) -> bool {
     false
 }
