@@ -36,9 +36,41 @@ impl<T: AsRawFd> Source<T> {
         self.registration.poll_ready(cx, dir)
     }
 
+    /// Like `poll_ready`, but spending the task's cooperative budget like an operation,
+    /// for public readiness waits: a loop of "ready, try, would block" that never clears
+    /// readiness still yields to other tasks instead of holding the thread forever.
+    pub(crate) fn poll_ready_coop(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+    ) -> Poll<io::Result<()>> {
+        ready!(coop::poll_proceed(cx));
+        let result = ready!(self.registration.poll_ready(cx, dir));
+        coop::consume();
+        Poll::Ready(result)
+    }
+
     /// Forgets `dir`'s readiness after a spurious wake (e.g. a connect not yet done).
     pub(crate) fn clear_readiness(&self, dir: Direction) {
         self.registration.clear_readiness(dir, true);
+    }
+
+    /// Runs `op` once, without waiting: `WouldBlock` if `dir` is not known ready or the
+    /// syscall says so, and in the latter case readiness is cleared, so a task that then
+    /// awaits readiness parks instead of spinning.
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        if !self.registration.is_ready(dir) {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let result = op(&self.io);
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.registration.clear_readiness(dir, true);
+        }
+        result
     }
 
     /// Runs `op` when `dir` is ready; on `WouldBlock` clears readiness and parks; on

@@ -171,14 +171,31 @@ impl TcpStream {
         }
     }
 
-    /// Waits until the stream may be readable (without reading).
+    /// Waits until the stream may be readable (without reading). Readiness is a hint:
+    /// follow it with [`try_read`](Self::try_read), whose `WouldBlock` clears it, so the
+    /// next `readable().await` waits for a new event instead of returning at once.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.source.poll_ready(cx, Direction::Read)).await
+        poll_fn(|cx| self.source.poll_ready_coop(cx, Direction::Read)).await
     }
 
-    /// Waits until the stream may be writable (without writing).
+    /// Waits until the stream may be writable (without writing); follow it with
+    /// [`try_write`](Self::try_write), as for [`readable`](Self::readable).
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.source.poll_ready(cx, Direction::Write)).await
+        poll_fn(|cx| self.source.poll_ready_coop(cx, Direction::Write)).await
+    }
+
+    /// Reads without waiting: `Ok(n)`, `Ok(0)` at end of stream, or `WouldBlock` (which
+    /// clears read readiness) when nothing is buffered.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.source
+            .try_io(Direction::Read, |fd| socket::recv(fd.as_raw_fd(), buf))
+    }
+
+    /// Writes without waiting: `Ok(n)`, or `WouldBlock` (which clears write readiness)
+    /// when the send buffer is full.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.source
+            .try_io(Direction::Write, |fd| socket::send(fd.as_raw_fd(), buf))
     }
 }
 
