@@ -34,7 +34,8 @@
 //! | [`io`] | `AsyncRead`/`AsyncWrite`, their `Ext` traits, the readiness helper |
 //! | [`net`] | `TcpListener`, `TcpStream` |
 //! | [`time`] | `sleep` over the reactor's timers |
-//! | [`task`] | `spawn`, `yield_now`, `JoinHandle` |
+//! | [`task`] | `spawn`, `spawn_blocking`, `yield_now`, `JoinHandle` |
+//! | [`sync`] | `oneshot` (more coordination primitives to come) |
 //! | `runtime.rs` | [`Runtime`] and its [`Builder`]: ties a backend, a reactor and an executor |
 //!
 //! DESIGN.md at the repository root walks a byte from the kernel to an `async fn` and back
@@ -49,6 +50,7 @@ pub mod io;
 pub mod net;
 mod reactor;
 mod runtime;
+pub mod sync;
 pub mod sys;
 pub mod task;
 pub mod time;

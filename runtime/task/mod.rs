@@ -1,8 +1,10 @@
 //! Tasks: spawning, joining, cancelling and yielding.
 
+mod blocking;
 mod yield_now;
 
 pub use crate::executor::{JoinError, JoinHandle};
+pub use blocking::{blocking_threads, spawn_blocking, KEEP_ALIVE, MAX_THREADS};
 pub use yield_now::{yield_now, YieldNow};
 
 use std::future::Future;

@@ -1,0 +1,151 @@
+//! `spawn_blocking`: a bounded pool of threads for blocking or CPU-bound work, the
+//! tutorials' advice (002_6f00e0160d5b1c4f.txt, 进程池) to hand such work to a pool
+//! instead of stalling the event loop.
+//!
+//! One pool per process, started lazily. Up to [`MAX_THREADS`] threads; more jobs queue.
+//! A thread idle for [`KEEP_ALIVE`] retires. The result comes back over a
+//! [`oneshot`](crate::sync::oneshot) channel to a local task, whose [`JoinHandle`] the
+//! caller gets, so a panic in the job reaches the handle as [`JoinError::is_panic`].
+//!
+//! [`JoinError::is_panic`]: crate::JoinError::is_panic
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use crate::sync::oneshot;
+use crate::JoinHandle;
+
+/// The most threads the pool runs at once.
+pub const MAX_THREADS: usize = 64;
+/// How long an idle thread waits for work before it exits.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(2);
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+struct Pool {
+    state: Mutex<PoolState>,
+    work: Condvar,
+}
+
+#[derive(Default)]
+struct PoolState {
+    queue: VecDeque<Job>,
+    threads: usize,
+    idle: usize,
+    /// Idle threads already signalled for a queued job: without this, a burst of jobs
+    /// would all be handed to one idle thread instead of starting more.
+    notified: usize,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        state: Mutex::new(PoolState::default()),
+        work: Condvar::new(),
+    })
+}
+
+impl Pool {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // Jobs run outside the lock, so a poisoned lock only means a panic elsewhere.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `job`, waking an idle thread or starting one if under the cap.
+    fn execute(&'static self, job: Job) {
+        let mut state = self.lock();
+        state.queue.push_back(job);
+        if state.idle > state.notified {
+            state.notified += 1;
+            drop(state);
+            self.work.notify_one();
+            return;
+        }
+        if state.threads >= MAX_THREADS {
+            return; // a busy thread picks it up when it finishes its job
+        }
+        state.threads += 1;
+        drop(state);
+        let started = std::thread::Builder::new()
+            .name("corio-blocking".into())
+            .spawn(move || self.work_loop());
+        if started.is_err() {
+            // No thread: drop the job we just queued if no other thread will run it, which
+            // drops its result sender and fails the task with a clear error.
+            let mut state = self.lock();
+            state.threads -= 1;
+            if state.threads == 0 {
+                let orphans: Vec<Job> = state.queue.drain(..).collect();
+                drop(state);
+                drop(orphans);
+            }
+        }
+    }
+
+    fn work_loop(&self) {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                drop(state);
+                job(); // never panics: spawn_blocking's job catches the user's panic
+                state = self.lock();
+                continue;
+            }
+            state.idle += 1;
+            let (next, timeout) = self
+                .work
+                .wait_timeout(state, KEEP_ALIVE)
+                .unwrap_or_else(|e| e.into_inner());
+            state = next;
+            state.idle -= 1;
+            state.notified = state.notified.saturating_sub(1);
+            if timeout.timed_out() && state.queue.is_empty() {
+                state.threads -= 1;
+                return;
+            }
+        }
+    }
+}
+
+/// Runs `f` on the blocking pool and returns a handle to await its result from a task.
+///
+/// Use it for work that would stall every other task on this thread: blocking system
+/// calls, file I/O, long computations. A panic in `f` reaches the handle as an error
+/// whose [`is_panic`](crate::JoinError::is_panic) is true.
+///
+/// ```
+/// let sum = corio::block_on(async {
+///     corio::task::spawn_blocking(|| (1..=100u64).sum::<u64>()).await.unwrap()
+/// });
+/// assert_eq!(sum, 5050);
+/// ```
+///
+/// # Panics
+/// Outside a corio runtime, like [`spawn`](crate::spawn).
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    let handle = crate::spawn(async move {
+        match rx.await {
+            Ok(Ok(value)) => value,
+            Ok(Err(payload)) => resume_unwind(payload),
+            Err(_) => panic!("corio: the blocking pool could not start a thread for this job"),
+        }
+    });
+    pool().execute(Box::new(move || {
+        let result = catch_unwind(AssertUnwindSafe(f));
+        let _ = tx.send(result); // the handle may have been dropped: nothing to tell
+    }));
+    handle
+}
+
+/// How many blocking-pool threads are alive (running a job or idle).
+pub fn blocking_threads() -> usize {
+    pool().lock().threads
+}
