@@ -141,7 +141,7 @@ fn wait_writable_or_error(socket: &TcpStream) {
 fn a_client_that_never_reads_is_disconnected() {
     let mut server = idle_server();
     let mut client = TcpStream::connect(server.addr).unwrap();
-    time_common::set_socket_option(&client, libc::SO_RCVBUF, 16 * 1024);
+    util::set_socket_option(&client, libc::SO_RCVBUF, 16 * 1024);
     client.set_nonblocking(true).unwrap();
     let chunk = vec![b'z'; 64 * 1024];
     let start = Instant::now();

@@ -15,12 +15,9 @@ mod echo_example;
 #[path = "../examples/ladder_11_generators.rs"]
 mod generators;
 
-use std::future::{poll_fn, Future};
 use std::io::Write;
 use std::net::{Shutdown, SocketAddr};
-use std::pin::pin;
 use std::process::{Command, Stdio};
-use std::task::Poll;
 use std::time::Duration;
 
 use corio::io::{AsyncReadExt, AsyncWriteExt};
@@ -161,7 +158,7 @@ async fn exchange(
         }
         writer.close().await
     };
-    let (sent, read) = join(send, reader.read_to_end(&mut reply)).await;
+    let (sent, read) = util::join2(send, reader.read_to_end(&mut reply)).await;
     sent?;
     read?;
     server.await.expect("the handler task")?;
@@ -251,30 +248,4 @@ async fn serve_without_timeouts(mut stream: TcpStream) -> std::io::Result<()> {
         stream.write_all(&buf[..n]).await?;
     }
     stream.close().await
-}
-
-/// Polls two futures in turn until both are done (the test's own helper, not a handler).
-async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    let (mut out_a, mut out_b) = (None, None);
-    poll_fn(|cx| {
-        if out_a.is_none() {
-            if let Poll::Ready(v) = a.as_mut().poll(cx) {
-                out_a = Some(v);
-            }
-        }
-        if out_b.is_none() {
-            if let Poll::Ready(v) = b.as_mut().poll(cx) {
-                out_b = Some(v);
-            }
-        }
-        match (out_a.take(), out_b.take()) {
-            (Some(a), Some(b)) => Poll::Ready((a, b)),
-            (a, b) => {
-                (out_a, out_b) = (a, b);
-                Poll::Pending
-            }
-        }
-    })
-    .await
 }

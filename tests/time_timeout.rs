@@ -9,6 +9,7 @@
 #![cfg(target_os = "linux")]
 
 mod time_common;
+mod util;
 
 use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
@@ -20,7 +21,8 @@ use std::time::{Duration, Instant};
 use corio::io::{AsyncReadExt, AsyncWriteExt};
 use corio::net::{TcpListener, TcpStream};
 use corio::time::{sleep, timeout, Elapsed};
-use time_common::{connecting_fds, median, ms, runtimes, set_socket_option, with_watchdog};
+use time_common::{connecting_fds, median, ms, runtimes, with_watchdog};
+use util::set_socket_option;
 
 const WATCHDOG: Duration = Duration::from_secs(20);
 /// The loose upper bound on how late a deadline may fire on a loaded machine.

@@ -184,25 +184,6 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Sets an integer `SOL_SOCKET` option (e.g. `SO_RCVBUF`) on any socket.
-pub fn set_socket_option(
-    socket: &impl std::os::fd::AsRawFd,
-    name: libc::c_int,
-    value: libc::c_int,
-) {
-    // SAFETY: passes a pointer to a live c_int and its exact size.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            name,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0, "setsockopt: {}", std::io::Error::last_os_error());
-}
-
 /// The descriptors of this process that are TCP sockets in the middle of a connect
 /// (kernel state SYN_SENT, read with `getsockopt(TCP_INFO)`). Cheap: it looks only at our
 /// own descriptors, never at the machine-wide socket table (which can hold tens of
