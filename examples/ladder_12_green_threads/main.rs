@@ -40,31 +40,16 @@
 //! without end (the report and exit 3 must follow), `--segv-test` one that faults outside
 //! any guard page (the process must die of SIGSEGV as usual).
 
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-mod context;
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-mod guard;
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-mod net;
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-mod sched;
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-mod stack;
+/// Declares items only where green threads are supported: x86-64 or aarch64 Linux (the
+/// switch is assembly per architecture, and it uses ELF directives).
+macro_rules! where_supported {
+    ($($item:item)*) => {
+        $(
+            #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
+            $item
+        )*
+    };
+}
 
 #[cfg(not(all(
     target_os = "linux",
@@ -79,127 +64,124 @@ fn main() {
     std::process::exit(2);
 }
 
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-fn main() {
-    if let Err(e) = run() {
-        eprintln!("ladder_12_green_threads: {e}");
-        std::process::exit(1);
-    }
-}
+where_supported! {
+    mod context;
+    mod guard;
+    mod net;
+    mod sched;
+    mod stack;
 
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-use imp::*;
-
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-mod imp {
-    use std::io::{self, Read, Write};
-    use std::time::Duration;
-
-    use crate::net::{GreenListener, GreenStream};
-    use crate::sched;
-
-    /// Sets up, prints `listening on ADDR`, and runs the scheduler forever.
-    pub fn run() -> io::Result<()> {
-        let mut addr = "127.0.0.1:8080".to_string();
-        let mut test = None;
-        for arg in std::env::args().skip(1) {
-            match arg.as_str() {
-                "--overflow-test" | "--segv-test" => test = Some(arg),
-                _ => addr = arg,
-            }
+    fn main() {
+        if let Err(e) = run() {
+            eprintln!("ladder_12_green_threads: {e}");
+            std::process::exit(1);
         }
-        // The backend comes from CORIO_BACKEND (epoll, poll) or the OS default.
-        let selector = corio::Builder::new().chosen_backend()?.selector()?;
-        sched::init(selector)?;
-        let listener = GreenListener::bind(&addr)?;
-        println!("listening on {}", listener.local_addr()?);
-        sched::spawn(move || accept_loop(listener))?;
-        match test.as_deref() {
-            Some("--overflow-test") => {
-                sched::spawn(|| {
-                    std::hint::black_box(recurse(1 << 20));
-                })?;
-            }
-            Some("--segv-test") => {
-                sched::spawn(fault_outside_any_guard)?;
-            }
-            _ => {}
-        }
-        sched::run()
     }
 
-    /// The accept loop, a green thread like any other: one new green thread per client.
-    fn accept_loop(listener: GreenListener) {
-        let mut pause = Duration::from_millis(10);
-        loop {
-            match listener.accept() {
-                Ok(stream) => {
-                    pause = Duration::from_millis(10);
-                    let spawned = sched::spawn(move || {
-                        if let Err(e) = serve(stream) {
-                            eprintln!("client error: {e}");
+    use imp::*;
+
+    mod imp {
+        use std::io::{self, Read, Write};
+        use std::time::Duration;
+
+        use crate::net::{GreenListener, GreenStream};
+        use crate::sched;
+
+        /// Sets up, prints `listening on ADDR`, and runs the scheduler forever.
+        pub fn run() -> io::Result<()> {
+            let mut addr = "127.0.0.1:8080".to_string();
+            let mut test = None;
+            for arg in std::env::args().skip(1) {
+                match arg.as_str() {
+                    "--overflow-test" | "--segv-test" => test = Some(arg),
+                    _ => addr = arg,
+                }
+            }
+            // The backend comes from CORIO_BACKEND (epoll, poll) or the OS default.
+            let selector = corio::Builder::new().chosen_backend()?.selector()?;
+            sched::init(selector)?;
+            let listener = GreenListener::bind(&addr)?;
+            println!("listening on {}", listener.local_addr()?);
+            sched::spawn(move || accept_loop(listener))?;
+            match test.as_deref() {
+                Some("--overflow-test") => {
+                    sched::spawn(|| {
+                        std::hint::black_box(recurse(1 << 20));
+                    })?;
+                }
+                Some("--segv-test") => {
+                    sched::spawn(fault_outside_any_guard)?;
+                }
+                _ => {}
+            }
+            sched::run()
+        }
+
+        /// The accept loop, a green thread like any other: one new green thread per client.
+        fn accept_loop(listener: GreenListener) {
+            let mut pause = Duration::from_millis(10);
+            loop {
+                match listener.accept() {
+                    Ok(stream) => {
+                        pause = Duration::from_millis(10);
+                        let spawned = sched::spawn(move || {
+                            if let Err(e) = serve(stream) {
+                                eprintln!("client error: {e}");
+                            }
+                        });
+                        // No memory for a stack: the stream was dropped with the closure, so
+                        // this client is closed, and the server goes on.
+                        if let Err(e) = spawned {
+                            eprintln!("cannot start a green thread: {e}");
                         }
-                    });
-                    // No memory for a stack: the stream was dropped with the closure, so
-                    // this client is closed, and the server goes on.
-                    if let Err(e) = spawned {
-                        eprintln!("cannot start a green thread: {e}");
+                    }
+                    // Out of descriptors, say: with edge-triggered readiness nothing would
+                    // wake us for the client still queued, so retry after a pause (10 ms,
+                    // doubling to 1 s), parked on a timer; other clients go on being served.
+                    Err(e) => {
+                        eprintln!("accept failed: {e}; retrying in {pause:?}");
+                        sched::sleep(pause);
+                        pause = (pause * 2).min(Duration::from_secs(1));
                     }
                 }
-                // Out of descriptors, say: with edge-triggered readiness nothing would
-                // wake us for the client still queued, so retry after a pause (10 ms,
-                // doubling to 1 s), parked on a timer; other clients go on being served.
-                Err(e) => {
-                    eprintln!("accept failed: {e}; retrying in {pause:?}");
-                    sched::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_secs(1));
+            }
+        }
+
+        /// One client, in straight-line code: read, uppercase, write back, until the client
+        /// stops sending; then dropping the stream closes it (FIN after the last byte).
+        pub fn serve(mut stream: GreenStream) -> io::Result<()> {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let n = stream.read(&mut buf)?;
+                if n == 0 {
+                    return Ok(()); // the client shut down its write half
                 }
+                buf[..n].make_ascii_uppercase();
+                stream.write_all(&buf[..n])?;
             }
         }
-    }
 
-    /// One client, in straight-line code: read, uppercase, write back, until the client
-    /// stops sending; then dropping the stream closes it (FIN after the last byte).
-    pub fn serve(mut stream: GreenStream) -> io::Result<()> {
-        let mut buf = vec![0u8; 16 * 1024];
-        loop {
-            let n = stream.read(&mut buf)?;
-            if n == 0 {
-                return Ok(()); // the client shut down its write half
+        /// Recursion with a 512-byte frame that the optimiser can neither drop nor turn into
+        /// a loop: 2^20 levels would need 512 MiB, so it hits the guard page first.
+        fn recurse(depth: u64) -> u64 {
+            let frame = std::hint::black_box([depth as u8; 512]);
+            if depth == 0 {
+                return frame[0] as u64;
             }
-            buf[..n].make_ascii_uppercase();
-            stream.write_all(&buf[..n])?;
+            recurse(depth - 1).wrapping_add(frame[(depth % 512) as usize] as u64)
         }
-    }
 
-    /// Recursion with a 512-byte frame that the optimiser can neither drop nor turn into
-    /// a loop: 2^20 levels would need 512 MiB, so it hits the guard page first.
-    fn recurse(depth: u64) -> u64 {
-        let frame = std::hint::black_box([depth as u8; 512]);
-        if depth == 0 {
-            return frame[0] as u64;
+        /// Reads from a page of our own made inaccessible, which is no green thread's guard
+        /// page: the fault handler must leave this fault to the default action.
+        fn fault_outside_any_guard() {
+            let stack = crate::stack::Stack::new(4096).expect("map a page");
+            // PROT_NONE, but not the guard page of any green thread.
+            let page = stack.guard().start as *const u8;
+            // SAFETY: this read faults on purpose (the page is mapped PROT_NONE), and the
+            // SIGSEGV ends the process before the read could return a value; nothing is
+            // written, and the mapping stays alive until then.
+            let byte = unsafe { page.read_volatile() };
+            eprintln!("read {byte} from a PROT_NONE page: the fault handler is broken");
         }
-        recurse(depth - 1).wrapping_add(frame[(depth % 512) as usize] as u64)
-    }
-
-    /// Reads from a page of our own made inaccessible, which is no green thread's guard
-    /// page: the fault handler must leave this fault to the default action.
-    fn fault_outside_any_guard() {
-        let stack = crate::stack::Stack::new(4096).expect("map a page");
-        let page = stack.guard().start as *const u8; // PROT_NONE, but not in a thread
-                                                     // SAFETY: this read faults on purpose (the page is mapped PROT_NONE), and the
-                                                     // SIGSEGV ends the process before the read could return a value; nothing is
-                                                     // written, and the mapping stays alive until then.
-        let byte = unsafe { page.read_volatile() };
-        eprintln!("read {byte} from a PROT_NONE page: the fault handler is broken");
     }
 }
