@@ -35,7 +35,7 @@
 //! | [`net`] | `TcpListener`, `TcpStream` |
 //! | [`time`] | `sleep` over the reactor's timers |
 //! | [`task`] | `spawn`, `spawn_blocking`, `yield_now`, `JoinHandle` |
-//! | [`sync`] | `oneshot` (more coordination primitives to come) |
+//! | [`sync`] | channels (`mpsc`, `broadcast`, `oneshot`), `Mutex`, `Semaphore`, `Notify` |
 //! | `runtime.rs` | [`Runtime`] and its [`Builder`]: ties a backend, a reactor and an executor |
 //!
 //! DESIGN.md at the repository root walks a byte from the kernel to an `async fn` and back

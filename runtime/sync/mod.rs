@@ -1,6 +1,32 @@
-//! Coordination between tasks, and between tasks and threads.
+//! Coordination between tasks, and between tasks and threads — the async counterparts of
+//! the tutorials' Event, Lock, Semaphore and Queue (002_6f00e0160d5b1c4f.txt).
 //!
-//! So far: [`oneshot`], a single value sent once, from any thread. (The tutorials' Event,
-//! Lock, Semaphore and Queue counterparts come next.)
+//! | tutorials (Python) | corio |
+//! |---|---|
+//! | `Queue` | [`mpsc`] (bounded: back-pressure; unbounded) |
+//! | `Pipe` / a result from a worker | [`oneshot`] |
+//! | one publisher, many readers | [`broadcast`] |
+//! | `Lock` | [`Mutex`] |
+//! | `Semaphore` | [`Semaphore`] |
+//! | `Event` | [`Notify`] |
+//! | process / thread pool | [`task::spawn_blocking`](crate::task::spawn_blocking) |
+//!
+//! Every primitive is `Send + Sync` where its data is `Send`, so one end may live on a
+//! plain thread; waits wake exactly the task they concern; a waiting future dropped
+//! half-way (cancelled) leaves nothing behind. All waiting lists share one design,
+//! `waiters.rs` (DESIGN.md §13).
 
+mod block;
+pub mod broadcast;
+pub mod mpsc;
+mod mutex;
+mod notify;
 pub mod oneshot;
+mod semaphore;
+mod waiters;
+
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
+pub use semaphore::{
+    Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};

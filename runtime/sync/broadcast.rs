@@ -1,0 +1,398 @@
+//! A broadcast channel: every message goes to every receiver — the shape of the chat
+//! room, where each line reaches all clients.
+//!
+//! The channel keeps the last `capacity` messages in a ring. Each receiver has its own
+//! position in the stream; a receiver that falls more than `capacity` behind has lost
+//! the oldest messages to newer ones, and its next `recv` says how many
+//! ([`RecvError::Lagged`]) before going on from the oldest message still kept. A slow
+//! receiver therefore never slows the senders, and memory stays bounded.
+//!
+//! ```
+//! corio::block_on(async {
+//!     let (tx, mut a) = corio::sync::broadcast::channel(2);
+//!     let mut b = tx.subscribe();
+//!     for i in 0..3 {
+//!         tx.send(i).unwrap();
+//!     }
+//!     assert_eq!(a.recv().await, Err(corio::sync::broadcast::RecvError::Lagged(1)));
+//!     assert_eq!(a.recv().await, Ok(1));
+//!     assert_eq!(a.recv().await, Ok(2));
+//!     drop(tx);
+//!     assert_eq!(a.recv().await, Err(corio::sync::broadcast::RecvError::Closed));
+//!     assert_eq!(b.try_recv(), Err(corio::sync::broadcast::TryRecvError::Lagged(1)));
+//! });
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use super::waiters::{WaitList, WakeBatch};
+use crate::coop;
+
+/// A channel whose receivers each see every message sent after they subscribed, keeping
+/// at most `capacity` messages for the slowest.
+///
+/// # Panics
+/// If `capacity` is 0.
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(
+        capacity > 0,
+        "broadcast::channel: capacity must be at least 1"
+    );
+    let shared = Arc::new(Shared {
+        capacity,
+        state: Mutex::new(State {
+            ring: VecDeque::with_capacity(capacity),
+            head: 0,
+            senders: 1,
+            receivers: 1,
+            waiters: WaitList::new(),
+        }),
+    });
+    let rx = Receiver {
+        shared: shared.clone(),
+        next: 0,
+    };
+    (Sender { shared }, rx)
+}
+
+struct Shared<T> {
+    capacity: usize,
+    state: Mutex<State<T>>,
+}
+
+struct State<T> {
+    /// The kept messages; `ring[0]` has sequence number `head`.
+    ring: VecDeque<T>,
+    head: u64,
+    senders: usize,
+    receivers: usize,
+    /// Receivers waiting for the next message.
+    waiters: WaitList<Option<Waker>>,
+}
+
+impl<T> State<T> {
+    /// The sequence number the next message will get.
+    fn tail(&self) -> u64 {
+        self.head + self.ring.len() as u64
+    }
+}
+
+impl<T> Shared<T> {
+    /// The state; updates under it never panic half-way, so poison is ignored.
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes every waiting receiver, in batches, outside the lock.
+    fn wake_all<'a>(&'a self, mut state: MutexGuard<'a, State<T>>) {
+        let mut batch = WakeBatch::new();
+        loop {
+            while batch.has_room() {
+                let Some(key) = state.waiters.pop_front() else {
+                    break;
+                };
+                if let Some(waker) = state.waiters.get_mut(key).take() {
+                    batch.push(waker);
+                }
+            }
+            let more = !state.waiters.is_empty();
+            drop(state);
+            batch.wake_all();
+            if !more {
+                return;
+            }
+            state = self.lock();
+        }
+    }
+}
+
+/// Sends to every receiver; clone it for more senders. `Send + Sync` when `T: Send`.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` to every current receiver; returns how many there are. With no
+    /// receiver at all the value is handed back in [`SendError`] (nobody could see it).
+    /// Never waits: past `capacity` unread messages the oldest is overwritten.
+    pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
+        let mut state = self.shared.lock();
+        if state.receivers == 0 {
+            return Err(SendError(value));
+        }
+        state.ring.push_back(value);
+        let mut overwritten = None;
+        if state.ring.len() > self.shared.capacity {
+            overwritten = state.ring.pop_front();
+            state.head += 1;
+        }
+        let receivers = state.receivers;
+        self.shared.wake_all(state);
+        drop(overwritten); // outside the lock: a message's Drop may do anything
+        Ok(receivers)
+    }
+
+    /// A new receiver that sees messages sent from now on.
+    pub fn subscribe(&self) -> Receiver<T> {
+        let mut state = self.shared.lock();
+        state.receivers += 1;
+        Receiver {
+            shared: self.shared.clone(),
+            next: state.tail(),
+        }
+    }
+
+    /// How many receivers exist now.
+    pub fn receiver_count(&self) -> usize {
+        self.shared.lock().receivers
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.lock().senders += 1;
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    /// The last sender leaving wakes the receivers: after draining, they see `Closed`.
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.senders -= 1;
+        if state.senders == 0 {
+            self.shared.wake_all(state);
+        }
+    }
+}
+
+/// One subscriber's view of the channel.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// Sequence number of the next message this receiver will see.
+    next: u64,
+}
+
+impl<T: Clone> Receiver<T> {
+    /// The next message (a clone of it); [`RecvError::Lagged`] if some were overwritten
+    /// before this receiver saw them, [`RecvError::Closed`] once every sender is gone and
+    /// nothing is left to see. Cancel-safe: dropping the future loses no message.
+    pub fn recv(&mut self) -> Recv<'_, T> {
+        Recv {
+            receiver: self,
+            key: None,
+        }
+    }
+
+    /// The next message if there is one now.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let mut state = self.shared.lock();
+        match take(&mut self.next, &mut state) {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(RecvError::Lagged(n))) => Err(TryRecvError::Lagged(n)),
+            Some(Err(RecvError::Closed)) => Err(TryRecvError::Closed),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+}
+
+/// A next message for the receiver at `next`, or a final answer, if either is available now.
+fn take<T: Clone>(next: &mut u64, state: &mut State<T>) -> Option<Result<T, RecvError>> {
+    if *next < state.head {
+        let missed = state.head - *next;
+        *next = state.head;
+        return Some(Err(RecvError::Lagged(missed)));
+    }
+    if *next < state.tail() {
+        let value = state.ring[(*next - state.head) as usize].clone();
+        *next += 1;
+        return Some(Ok(value));
+    }
+    (state.senders == 0).then_some(Err(RecvError::Closed))
+}
+
+impl<T> Receiver<T> {
+    /// A new receiver on the same channel that sees messages sent from now on.
+    pub fn resubscribe(&self) -> Receiver<T> {
+        let mut state = self.shared.lock();
+        state.receivers += 1;
+        Receiver {
+            shared: self.shared.clone(),
+            next: state.tail(),
+        }
+    }
+
+    /// Messages kept that this receiver has not seen yet.
+    pub fn len(&self) -> usize {
+        let state = self.shared.lock();
+        (state.tail() - self.next.max(state.head)) as usize
+    }
+
+    /// Whether this receiver has seen every kept message.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    /// The last receiver leaving drops the kept messages: nobody can see them any more.
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.receivers -= 1;
+        let ring = if state.receivers == 0 {
+            state.head = state.tail();
+            std::mem::take(&mut state.ring)
+        } else {
+            VecDeque::new()
+        };
+        drop(state);
+        drop(ring);
+    }
+}
+
+/// The future of [`Receiver::recv`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Recv<'a, T> {
+    receiver: &'a mut Receiver<T>,
+    /// Our entry in the waiting list while parked.
+    key: Option<usize>,
+}
+
+impl<T: Clone> Future for Recv<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let receiver = &mut *this.receiver;
+        let mut state = receiver.shared.lock();
+        if let Some(out) = take(&mut receiver.next, &mut state) {
+            if let Some(key) = this.key.take() {
+                state.waiters.remove(key);
+            }
+            coop::consume();
+            return Poll::Ready(out);
+        }
+        let stale = match this.key {
+            Some(key) if state.waiters.is_linked(key) => {
+                let slot = state.waiters.get_mut(key);
+                match slot {
+                    Some(w) if w.will_wake(cx.waker()) => None,
+                    _ => slot.replace(cx.waker().clone()),
+                }
+            }
+            key => {
+                // Not queued yet, or woken (popped) with nothing for us: queue again.
+                if let Some(key) = key {
+                    state.waiters.remove(key);
+                }
+                this.key = Some(state.waiters.push_back(Some(cx.waker().clone())));
+                None
+            }
+        };
+        drop(state);
+        drop(stale);
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.receiver.shared.lock().waiters.remove(key);
+        }
+    }
+}
+
+/// No receiver exists; the message is handed back in `.0`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SendError<T>(pub T);
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the broadcast channel has no receivers")
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+/// Why [`Receiver::recv`] returned no message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecvError {
+    /// Every sender is gone and this receiver has seen everything.
+    Closed,
+    /// This many messages were overwritten before this receiver saw them; the next
+    /// `recv` continues with the oldest message still kept.
+    Lagged(u64),
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvError::Closed => f.write_str("the broadcast channel is closed"),
+            RecvError::Lagged(n) => write!(f, "the receiver lagged behind and missed {n} messages"),
+        }
+    }
+}
+
+impl std::error::Error for RecvError {}
+
+/// Why [`Receiver::try_recv`] returned no message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing new now.
+    Empty,
+    /// As [`RecvError::Closed`].
+    Closed,
+    /// As [`RecvError::Lagged`].
+    Lagged(u64),
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("no new message"),
+            TryRecvError::Closed => f.write_str("the broadcast channel is closed"),
+            TryRecvError::Lagged(n) => {
+                write!(f, "the receiver lagged behind and missed {n} messages")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TryRecvError {}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("next", &self.next)
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,417 @@
+//! A counting semaphore: a pool of permits that tasks (on any thread) acquire and give
+//! back — the tutorials' `Semaphore`, for limiting how many tasks do something at once.
+//!
+//! Fair: waiters are served in arrival order, and a waiter that wants several permits
+//! collects them as they come back (so a large request is not starved by a stream of small
+//! ones). It is also the engine under [`Mutex`](super::Mutex) (one permit) and the bounded
+//! [`mpsc`](super::mpsc) channel (one permit per free slot).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use corio::sync::Semaphore;
+//!
+//! corio::block_on(async {
+//!     let limit = Arc::new(Semaphore::new(2));
+//!     let a = limit.acquire().await.unwrap();
+//!     let _b = limit.acquire().await.unwrap();
+//!     assert!(limit.try_acquire().is_err()); // both permits are out
+//!     drop(a);
+//!     assert_eq!(limit.available_permits(), 1);
+//! });
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use super::waiters::{WaitList, WakeBatch};
+use crate::coop;
+
+/// A counting semaphore. `Send + Sync`; share it by reference or in an `Arc`.
+pub struct Semaphore {
+    state: Mutex<State>,
+}
+
+struct State {
+    permits: usize,
+    closed: bool,
+    waiters: WaitList<Waiter>,
+}
+
+struct Waiter {
+    waker: Option<Waker>,
+    /// Permits still to be handed to this waiter; 0 once it is served.
+    need: usize,
+}
+
+impl Semaphore {
+    /// The most permits a semaphore may hold (leaves headroom so sums cannot overflow).
+    pub const MAX_PERMITS: usize = usize::MAX >> 3;
+
+    /// A semaphore holding `permits` permits.
+    ///
+    /// # Panics
+    /// If `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
+    pub const fn new(permits: usize) -> Self {
+        assert!(permits <= Self::MAX_PERMITS, "too many permits");
+        Semaphore {
+            state: Mutex::new(State {
+                permits,
+                closed: false,
+                waiters: WaitList::new(),
+            }),
+        }
+    }
+
+    /// The state. Every update under the lock completes before anything that can panic
+    /// (wakers run after it is released), so a poisoned lock is taken over as is.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Permits free right now.
+    pub fn available_permits(&self) -> usize {
+        self.lock().permits
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Waits for one permit. Fails only if the semaphore is closed.
+    ///
+    /// Cancel-safe: dropping the future before it completes gives back anything it had
+    /// collected and takes it out of the queue.
+    pub fn acquire(&self) -> Acquire<'_> {
+        self.acquire_many(1)
+    }
+
+    /// Waits for `n` permits at once (collected in arrival order).
+    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
+        Acquire {
+            semaphore: self,
+            n,
+            key: None,
+        }
+    }
+
+    /// Like [`acquire`](Self::acquire), for a semaphore in an `Arc`: the permit keeps the
+    /// semaphore alive and can move into a spawned task.
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire_many_owned(1).await
+    }
+
+    /// [`acquire_many`](Self::acquire_many) for a semaphore in an `Arc`.
+    pub async fn acquire_many_owned(
+        self: Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire_many(n).await?.forget();
+        Ok(OwnedSemaphorePermit { semaphore: self, n })
+    }
+
+    /// One permit if it is free now and nobody is queued ahead.
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_acquire_many(1)
+    }
+
+    /// `n` permits if they are free now and nobody is queued ahead.
+    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(TryAcquireError::Closed);
+        }
+        if !state.waiters.is_empty() || state.permits < n {
+            return Err(TryAcquireError::NoPermits);
+        }
+        state.permits -= n;
+        Ok(SemaphorePermit { semaphore: self, n })
+    }
+
+    /// Adds `n` permits (serving waiters first, in order).
+    ///
+    /// # Panics
+    /// If the total would exceed [`MAX_PERMITS`](Self::MAX_PERMITS).
+    pub fn add_permits(&self, n: usize) {
+        self.release(n);
+    }
+
+    /// Refuses every current and future waiter: they get [`AcquireError`]. Permits already
+    /// handed out stay valid and may still be returned.
+    pub fn close(&self) {
+        let mut batch = WakeBatch::new();
+        loop {
+            let mut state = self.lock();
+            state.closed = true;
+            while batch.has_room() {
+                let Some(key) = state.waiters.pop_front() else {
+                    break;
+                };
+                // Left with `need > 0`: the future reads that as "closed".
+                if let Some(waker) = state.waiters.get_mut(key).waker.take() {
+                    batch.push(waker);
+                }
+            }
+            let more = !state.waiters.is_empty();
+            drop(state);
+            batch.wake_all();
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// Gives `n` permits back and hands them to the front of the queue.
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut batch = WakeBatch::new();
+        let mut state = self.lock();
+        assert!(
+            state.permits.saturating_add(n) <= Self::MAX_PERMITS,
+            "too many permits"
+        );
+        state.permits += n;
+        loop {
+            let more = serve_front(&mut state, &mut batch);
+            drop(state);
+            batch.wake_all();
+            if !more {
+                return;
+            }
+            state = self.lock();
+        }
+    }
+}
+
+/// Hands free permits to waiters from the front until one cannot be completed or the
+/// batch is full; returns whether to go on with a fresh batch.
+fn serve_front(state: &mut State, batch: &mut WakeBatch) -> bool {
+    while let Some(key) = state.waiters.front() {
+        if !batch.has_room() {
+            return true;
+        }
+        let waiter = state.waiters.get_mut(key);
+        if waiter.need > 0 && state.permits == 0 {
+            return false;
+        }
+        let give = waiter.need.min(state.permits);
+        waiter.need -= give;
+        state.permits -= give;
+        if waiter.need > 0 {
+            return false; // the front waits for more; nobody may overtake it
+        }
+        let waker = waiter.waker.take();
+        state.waiters.pop_front();
+        if let Some(waker) = waker {
+            batch.push(waker);
+        }
+    }
+    false
+}
+
+/// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Acquire<'a> {
+    semaphore: &'a Semaphore,
+    n: usize,
+    /// Our entry in the wait list once queued.
+    key: Option<usize>,
+}
+
+impl<'a> Future for Acquire<'a> {
+    type Output = Result<SemaphorePermit<'a>, AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let semaphore = this.semaphore;
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let mut state = semaphore.lock();
+        let Some(key) = this.key else {
+            if state.closed {
+                return Poll::Ready(Err(AcquireError(())));
+            }
+            if state.waiters.is_empty() && state.permits >= this.n {
+                state.permits -= this.n;
+                coop::consume();
+                return Poll::Ready(Ok(SemaphorePermit {
+                    semaphore,
+                    n: this.n,
+                }));
+            }
+            // Queue, taking what is free now only if nobody is ahead (fairness).
+            let take = if state.waiters.is_empty() {
+                state.permits.min(this.n)
+            } else {
+                0
+            };
+            state.permits -= take;
+            this.key = Some(state.waiters.push_back(Waiter {
+                waker: Some(cx.waker().clone()),
+                need: this.n - take,
+            }));
+            return Poll::Pending;
+        };
+        if state.waiters.is_linked(key) {
+            let waiter = state.waiters.get_mut(key);
+            let stale = match &waiter.waker {
+                Some(w) if w.will_wake(cx.waker()) => None,
+                _ => waiter.waker.replace(cx.waker().clone()),
+            };
+            drop(state);
+            drop(stale); // outside the lock
+            return Poll::Pending;
+        }
+        // Popped: either served in full, or refused by `close`.
+        let waiter = state.waiters.remove(key);
+        this.key = None;
+        if waiter.need == 0 {
+            coop::consume();
+            return Poll::Ready(Ok(SemaphorePermit {
+                semaphore,
+                n: this.n,
+            }));
+        }
+        let collected = this.n - waiter.need;
+        state.permits += collected; // closed: nobody to serve, just keep the count right
+        Poll::Ready(Err(AcquireError(())))
+    }
+}
+
+impl Drop for Acquire<'_> {
+    /// Cancelled while queued (or served but never polled again): leave the queue and
+    /// give back whatever was collected, so the next waiter can have it.
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let mut state = self.semaphore.lock();
+        let waiter = state.waiters.remove(key);
+        drop(state);
+        self.semaphore.release(self.n - waiter.need);
+    }
+}
+
+/// Permits taken from a [`Semaphore`]; dropping gives them back.
+#[must_use = "dropping a permit gives it back at once"]
+pub struct SemaphorePermit<'a> {
+    semaphore: &'a Semaphore,
+    n: usize,
+}
+
+impl SemaphorePermit<'_> {
+    /// Keeps the permits out of the semaphore for good (they are not given back).
+    pub fn forget(mut self) {
+        self.n = 0;
+    }
+
+    /// How many permits this holds.
+    pub fn num_permits(&self) -> usize {
+        self.n
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        self.semaphore.release(self.n);
+    }
+}
+
+/// Permits from a semaphore in an `Arc` ([`Semaphore::acquire_owned`]); `'static`.
+#[must_use = "dropping a permit gives it back at once"]
+pub struct OwnedSemaphorePermit {
+    semaphore: Arc<Semaphore>,
+    n: usize,
+}
+
+impl OwnedSemaphorePermit {
+    /// Keeps the permits out of the semaphore for good.
+    pub fn forget(mut self) {
+        self.n = 0;
+    }
+
+    /// How many permits this holds.
+    pub fn num_permits(&self) -> usize {
+        self.n
+    }
+
+    /// The semaphore these permits belong to.
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.semaphore
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        self.semaphore.release(self.n);
+    }
+}
+
+/// The semaphore was closed while (or before) waiting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AcquireError(());
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the semaphore is closed")
+    }
+}
+
+impl std::error::Error for AcquireError {}
+
+/// Why [`Semaphore::try_acquire`] gave nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TryAcquireError {
+    /// The semaphore is closed.
+    Closed,
+    /// Not enough permits free now (or others are queued ahead).
+    NoPermits,
+}
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryAcquireError::Closed => f.write_str("the semaphore is closed"),
+            TryAcquireError::NoPermits => f.write_str("no permits available"),
+        }
+    }
+}
+
+impl std::error::Error for TryAcquireError {}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Semaphore")
+            .field("permits", &state.permits)
+            .field("waiters", &state.waiters.len())
+            .field("closed", &state.closed)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Acquire<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acquire").field("n", &self.n).finish()
+    }
+}
+
+impl fmt::Debug for SemaphorePermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphorePermit")
+            .field("n", &self.n)
+            .finish()
+    }
+}
+
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .field("n", &self.n)
+            .finish()
+    }
+}
