@@ -4,20 +4,29 @@
 //! the client shuts down its write half, the server finishes sending and closes.
 //!
 //! ```text
-//! cargo run --example echo [-- ADDR] [--idle-timeout SECS]   # default 127.0.0.1:8080
+//! cargo run --example echo [-- ADDR] [--idle-timeout SECS] [--grace SECS]   # default 127.0.0.1:8080
 //! nc 127.0.0.1 8080                                          # or: cargo run --example client
 //! ```
 //!
 //! With `--idle-timeout SECS`, a client that makes no progress for that long (sends
 //! nothing, or reads nothing while a reply waits) is disconnected, so trickling clients
 //! cannot hold connections forever.
+//!
+//! Ctrl-C or SIGTERM shuts it down gracefully: it stops accepting (new connections are
+//! refused), lets open connections finish for up to `--grace SECS` (default 5), then
+//! prints how many clients it served and exits 0.
 
-use std::future::Future;
-use std::io;
+use std::cell::Cell;
+use std::future::{poll_fn, Future};
+use std::io::{self, Write};
+use std::rc::Rc;
+use std::task::Poll;
 use std::time::Duration;
 
 use corio::io::{AsyncReadExt, AsyncWriteExt};
 use corio::net::{TcpListener, TcpStream};
+use corio::signal::{signal, SignalKind};
+use corio::sync::Notify;
 use corio::time::timeout;
 
 fn main() {
@@ -28,27 +37,115 @@ fn main() {
 }
 
 fn run() -> io::Result<()> {
-    let (addr, idle) = parse_args()?;
+    let args = parse_args()?;
     // The OS backend comes from CORIO_BACKEND (epoll, poll, kqueue) or the OS default.
     let runtime = corio::Runtime::new()?;
     runtime.block_on(async {
-        let listener = TcpListener::bind(&addr)?;
-        println!("listening on {}", listener.local_addr()?);
-        loop {
-            match listener.accept().await {
-                Ok((stream, _peer)) => {
-                    corio::spawn(async move {
-                        if let Err(e) = serve(stream, idle).await {
-                            eprintln!("client error: {e}");
-                        }
-                    });
-                }
-                // Out of descriptors, say: report it and go on; the listener pauses
-                // before its next attempt, so this loop never spins.
-                Err(e) => eprintln!("accept failed: {e}"),
+        let listener = TcpListener::bind(&args.addr)?;
+        // Listen for the signals before announcing the address: from then on a SIGTERM
+        // is a shutdown request, never the default "die at once".
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        say(format_args!("listening on {}", listener.local_addr()?));
+        let clients = Rc::new(Clients::default());
+        let acceptor = corio::spawn(accept_loop(listener, clients.clone(), args.idle));
+
+        poll_fn(|cx| {
+            let int = interrupt.poll_recv(cx).is_ready();
+            let term = terminate.poll_recv(cx).is_ready();
+            if int || term {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
             }
-        }
+        })
+        .await;
+        // Cancel the accept loop and wait until it is gone: its listener is closed then,
+        // so new connections are refused from here on.
+        acceptor.abort();
+        let _ = acceptor.await;
+        let open = clients.open.get();
+        say(format_args!(
+            "shutting down: {open} open connection(s), waiting up to {:?}",
+            args.grace
+        ));
+        let cut = match timeout(args.grace, clients.all_closed()).await {
+            Ok(()) => 0,
+            Err(_) => clients.open.get(),
+        };
+        say(format_args!(
+            "served {} client(s); {cut} cut off at the deadline",
+            clients.served.get()
+        ));
+        Ok(())
     })
+}
+
+/// Prints a status line; a closed stdout (the parent stopped reading) is not an error
+/// worth dying for.
+fn say(line: std::fmt::Arguments<'_>) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+async fn accept_loop(listener: TcpListener, clients: Rc<Clients>, idle: Option<Duration>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                let guard = Clients::enter(&clients);
+                corio::spawn(async move {
+                    if let Err(e) = serve(stream, idle).await {
+                        eprintln!("client error: {e}");
+                    }
+                    drop(guard);
+                });
+            }
+            // Out of descriptors, say: report it and go on; the listener pauses
+            // before its next attempt, so this loop never spins.
+            Err(e) => eprintln!("accept failed: {e}"),
+        }
+    }
+}
+
+/// Connection bookkeeping for the graceful shutdown.
+#[derive(Default)]
+struct Clients {
+    served: Cell<u64>,
+    open: Cell<usize>,
+    /// Notified when `open` drops to zero.
+    none_open: Notify,
+}
+
+/// One open connection; leaving (however the task ends) counts it closed.
+struct OpenGuard(Rc<Clients>);
+
+impl Clients {
+    fn enter(this: &Rc<Clients>) -> OpenGuard {
+        this.served.set(this.served.get() + 1);
+        this.open.set(this.open.get() + 1);
+        OpenGuard(this.clone())
+    }
+
+    /// Waits until no connection is open.
+    async fn all_closed(&self) {
+        loop {
+            let notified = self.none_open.notified(); // created first: no lost wake-up
+            if self.open.get() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        let open = self.0.open.get() - 1;
+        self.0.open.set(open);
+        if open == 0 {
+            self.0.none_open.notify_waiters();
+        }
+    }
 }
 
 /// One client: read, uppercase, write back, until the client stops sending. (`pub` so
@@ -79,25 +176,37 @@ async fn within<T>(
     }
 }
 
-/// `[ADDR] [--idle-timeout SECS]`; without the flag the idle timeout is off.
-fn parse_args() -> io::Result<(String, Option<Duration>)> {
+/// The command line.
+struct Args {
+    addr: String,
+    idle: Option<Duration>,
+    grace: Duration,
+}
+
+/// `[ADDR] [--idle-timeout SECS] [--grace SECS]`; without the flag the idle timeout is off.
+fn parse_args() -> io::Result<Args> {
     let usage = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
-    let (mut addr, mut idle) = ("127.0.0.1:8080".to_string(), None);
+    let mut parsed = Args {
+        addr: "127.0.0.1:8080".to_string(),
+        idle: None,
+        grace: Duration::from_secs(5),
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--idle-timeout" {
+        let mut secs = |flag: &str| -> io::Result<Duration> {
             let secs = args
                 .next()
-                .ok_or_else(|| usage("--idle-timeout needs SECS".into()))?;
+                .ok_or_else(|| usage(format!("{flag} needs SECS")))?;
             let secs: f64 = secs
                 .parse()
                 .map_err(|_| usage(format!("bad SECS {secs:?}")))?;
-            let secs =
-                Duration::try_from_secs_f64(secs).map_err(|e| usage(format!("SECS: {e}")))?;
-            idle = Some(secs);
-        } else {
-            addr = arg;
+            Duration::try_from_secs_f64(secs).map_err(|e| usage(format!("SECS: {e}")))
+        };
+        match arg.as_str() {
+            "--idle-timeout" => parsed.idle = Some(secs("--idle-timeout")?),
+            "--grace" => parsed.grace = secs("--grace")?,
+            _ => parsed.addr = arg,
         }
     }
-    Ok((addr, idle))
+    Ok(parsed)
 }

@@ -32,9 +32,10 @@
 //! | `reactor/` | registrations (slab key + generation), readiness, parked wakers, timers, one *turn* |
 //! | `executor/` | tasks in a slab, the run queue fed by wakers, `block_on`, `JoinHandle` |
 //! | [`io`] | `AsyncRead`/`AsyncWrite`, their `Ext` traits, the readiness helper |
-//! | [`net`] | `TcpListener`, `TcpStream` |
+//! | [`net`] | `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream` |
 //! | [`time`] | `sleep` over the reactor's timers |
 //! | [`task`] | `spawn`, `spawn_blocking`, `yield_now`, `JoinHandle` |
+//! | [`signal`] | `ctrl_c`, `signal(kind)`: Unix signals as streams, through a self-pipe |
 //! | [`sync`] | channels (`mpsc`, `broadcast`, `oneshot`), `Mutex`, `Semaphore`, `Notify` |
 //! | `runtime.rs` | [`Runtime`] and its [`Builder`]: ties a backend, a reactor and an executor |
 //!
@@ -50,6 +51,7 @@ pub mod io;
 pub mod net;
 mod reactor;
 mod runtime;
+pub mod signal;
 pub mod sync;
 pub mod sys;
 pub mod task;

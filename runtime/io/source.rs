@@ -26,6 +26,23 @@ impl<T: AsRawFd> Source<T> {
         Ok(Source { registration, io })
     }
 
+    /// The I/O object.
+    pub(crate) fn get_ref(&self) -> &T {
+        &self.io
+    }
+
+    /// The I/O object, mutably (its fd must stay the same).
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        &mut self.io
+    }
+
+    /// Deregisters, then hands the I/O object back, still open.
+    pub(crate) fn into_inner(self) -> T {
+        let Source { registration, io } = self;
+        drop(registration);
+        io
+    }
+
     /// The raw fd.
     pub(crate) fn fd(&self) -> RawFd {
         self.io.as_raw_fd()

@@ -1,24 +1,19 @@
 //! `TcpListener`: accepts connections, surviving aborted handshakes and fd exhaustion.
 
-use std::cell::Cell;
-use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
 use crate::io::source::Source;
 use crate::reactor::Direction;
 use crate::sys::socket;
 
+use super::accept::AcceptBackoff;
 use super::TcpStream;
 
 /// The kernel's accept queue length we ask for (it caps this at `somaxconn`).
 const BACKLOG: libc::c_int = 1024;
-/// The first pause after running out of descriptors; it doubles up to `MAX_BACKOFF`.
-const MIN_BACKOFF: Duration = Duration::from_millis(10);
-const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// A TCP socket listening for connections.
 ///
@@ -35,24 +30,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct TcpListener {
     source: Source<OwnedFd>,
-    /// After fd exhaustion: when to try again, and the pause to use next time.
-    backoff: Cell<Option<(Instant, Duration)>>,
-}
-
-/// Errors that concern one aborted connection, not the listener: skip and accept the next.
-fn is_connection_error(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::ECONNABORTED) | Some(libc::EPROTO) | Some(libc::ECONNRESET)
-    )
-}
-
-/// Errors that mean "out of descriptors or memory": retrying at once would spin.
-fn is_resource_error(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)
-    )
+    /// After fd exhaustion: when to try again.
+    backoff: AcceptBackoff,
 }
 
 impl TcpListener {
@@ -81,7 +60,7 @@ impl TcpListener {
     fn from_fd(fd: OwnedFd) -> io::Result<TcpListener> {
         Ok(TcpListener {
             source: Source::new(fd, true)?,
-            backoff: Cell::new(None),
+            backoff: AcceptBackoff::default(),
         })
     }
 
@@ -103,28 +82,7 @@ impl TcpListener {
     /// exits nor spins; the pending connection stays queued and is served once
     /// descriptors are free.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        if let Some((resume_at, _)) = self.backoff.get() {
-            crate::time::sleep_until(resume_at).await;
-        }
-        loop {
-            match poll_fn(|cx| self.poll_accept(cx)).await {
-                Ok(accepted) => {
-                    self.backoff.set(None);
-                    return Ok(accepted);
-                }
-                Err(e) if is_connection_error(&e) => continue,
-                Err(e) => {
-                    if is_resource_error(&e) {
-                        let pause = match self.backoff.get() {
-                            Some((_, last)) => (last * 2).min(MAX_BACKOFF),
-                            None => MIN_BACKOFF,
-                        };
-                        self.backoff.set(Some((Instant::now() + pause, pause)));
-                    }
-                    return Err(e);
-                }
-            }
-        }
+        self.backoff.accept(|cx| self.poll_accept(cx)).await
     }
 
     /// Polls for one connection: the building block of [`accept`](Self::accept), without

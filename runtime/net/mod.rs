@@ -1,15 +1,23 @@
-//! TCP networking: [`TcpListener`] and [`TcpStream`].
+//! Networking: TCP ([`TcpListener`], [`TcpStream`]), UDP ([`UdpSocket`]) and Unix-domain
+//! streams ([`UnixListener`], [`UnixStream`]).
 //!
-//! Each type owns its socket as an `OwnedFd` inside a reactor-registered source; every
-//! operation goes through the one readiness helper ("try, on `WouldBlock` park, retry").
+//! Each type owns its socket inside a reactor-registered source; every operation goes
+//! through the one readiness helper ("try, on `WouldBlock` park, retry"). Stream sockets
+//! split into halves the same way whatever their family ([`ReadHalf`], [`OwnedReadHalf`],
+//! ...; the type parameter names the stream and defaults to `TcpStream`).
 
+mod accept;
 mod listener;
-mod split;
+pub(crate) mod split;
 mod stream;
+mod udp;
+mod unix;
 
 pub use listener::TcpListener;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 pub use stream::TcpStream;
+pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};

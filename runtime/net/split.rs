@@ -1,7 +1,8 @@
-//! Halves of a `TcpStream`, so reading and writing can proceed at once.
+//! Halves of a stream socket (`TcpStream`, `UnixStream`), so reading and writing can
+//! proceed at once: borrowed halves for two futures in one task, owned halves for two
+//! tasks on one thread.
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -10,59 +11,89 @@ use crate::io::{AsyncRead, AsyncWrite};
 
 use super::TcpStream;
 
-/// The read half of a borrowed [`TcpStream`], from [`TcpStream::split`].
-#[derive(Debug)]
-pub struct ReadHalf<'a>(&'a TcpStream);
+pub(crate) mod sealed {
+    use std::io;
+    use std::task::{Context, Poll};
 
-/// The write half of a borrowed [`TcpStream`], from [`TcpStream::split`].
-#[derive(Debug)]
-pub struct WriteHalf<'a>(&'a TcpStream);
+    /// What a stream socket offers its halves. Sealed: only corio's streams implement it.
+    pub trait Duplex {
+        /// The peer address type.
+        type Addr;
+        /// Reads into `buf` when readable.
+        fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+        /// Writes from `buf` when writable.
+        fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+        /// Shuts down the write side (a peer already gone is not an error).
+        fn close_write(&self) -> io::Result<()>;
+        /// The peer's address.
+        fn peer(&self) -> io::Result<Self::Addr>;
+    }
 
-/// The read half of a [`TcpStream`], from [`TcpStream::into_split`].
-#[derive(Debug)]
-pub struct OwnedReadHalf(Rc<TcpStream>);
-
-/// The write half of a [`TcpStream`], from [`TcpStream::into_split`]. Dropping it shuts
-/// down the write side (the peer reads end of stream); the socket closes when both
-/// halves are gone.
-#[derive(Debug)]
-pub struct OwnedWriteHalf(Rc<TcpStream>);
-
-impl<'a> ReadHalf<'a> {
-    pub(crate) fn new(stream: &'a TcpStream) -> Self {
-        ReadHalf(stream)
+    /// So `&TcpStream` reads and writes like `TcpStream`.
+    impl<S: Duplex> Duplex for &S {
+        type Addr = S::Addr;
+        fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+            (**self).poll_read_ref(cx, buf)
+        }
+        fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            (**self).poll_write_ref(cx, buf)
+        }
+        fn close_write(&self) -> io::Result<()> {
+            (**self).close_write()
+        }
+        fn peer(&self) -> io::Result<Self::Addr> {
+            (**self).peer()
+        }
     }
 }
 
-impl<'a> WriteHalf<'a> {
-    pub(crate) fn new(stream: &'a TcpStream) -> Self {
-        WriteHalf(stream)
-    }
+use sealed::Duplex;
+
+/// The read half of a borrowed stream, from `split` ([`TcpStream::split`],
+/// [`UnixStream::split`](super::UnixStream::split)).
+#[derive(Debug)]
+pub struct ReadHalf<'a, S = TcpStream>(&'a S);
+
+/// The write half of a borrowed stream, from `split`.
+#[derive(Debug)]
+pub struct WriteHalf<'a, S = TcpStream>(&'a S);
+
+/// The read half of a stream, from `into_split` ([`TcpStream::into_split`],
+/// [`UnixStream::into_split`](super::UnixStream::into_split)).
+#[derive(Debug)]
+pub struct OwnedReadHalf<S = TcpStream>(Rc<S>);
+
+/// The write half of a stream, from `into_split`. Dropping it shuts down the write side
+/// (the peer reads end of stream); the socket closes when both halves are gone.
+#[derive(Debug)]
+pub struct OwnedWriteHalf<S: Duplex = TcpStream>(Rc<S>);
+
+/// Borrowed halves of `stream`.
+pub(crate) fn split<S>(stream: &S) -> (ReadHalf<'_, S>, WriteHalf<'_, S>) {
+    (ReadHalf(stream), WriteHalf(stream))
 }
 
-impl OwnedReadHalf {
-    pub(crate) fn new(stream: Rc<TcpStream>) -> Self {
-        OwnedReadHalf(stream)
-    }
+/// Owned halves of `stream`.
+pub(crate) fn into_split<S: Duplex>(stream: S) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {
+    let stream = Rc::new(stream);
+    (OwnedReadHalf(stream.clone()), OwnedWriteHalf(stream))
+}
 
+impl<S: Duplex> OwnedReadHalf<S> {
     /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.0.peer_addr()
+    pub fn peer_addr(&self) -> io::Result<S::Addr> {
+        self.0.peer()
     }
 }
 
-impl OwnedWriteHalf {
-    pub(crate) fn new(stream: Rc<TcpStream>) -> Self {
-        OwnedWriteHalf(stream)
-    }
-
+impl<S: Duplex> OwnedWriteHalf<S> {
     /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.0.peer_addr()
+    pub fn peer_addr(&self) -> io::Result<S::Addr> {
+        self.0.peer()
     }
 }
 
-impl Drop for OwnedWriteHalf {
+impl<S: Duplex> Drop for OwnedWriteHalf<S> {
     fn drop(&mut self) {
         let _ = self.0.close_write();
     }
@@ -70,7 +101,7 @@ impl Drop for OwnedWriteHalf {
 
 macro_rules! impl_read_half {
     ($ty:ty) => {
-        impl AsyncRead for $ty {
+        impl<S: Duplex> AsyncRead for $ty {
             fn poll_read(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -84,7 +115,7 @@ macro_rules! impl_read_half {
 
 macro_rules! impl_write_half {
     ($ty:ty) => {
-        impl AsyncWrite for $ty {
+        impl<S: Duplex> AsyncWrite for $ty {
             fn poll_write(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -104,7 +135,50 @@ macro_rules! impl_write_half {
     };
 }
 
-impl_read_half!(ReadHalf<'_>);
-impl_read_half!(OwnedReadHalf);
-impl_write_half!(WriteHalf<'_>);
-impl_write_half!(OwnedWriteHalf);
+impl_read_half!(ReadHalf<'_, S>);
+impl_read_half!(OwnedReadHalf<S>);
+impl_write_half!(WriteHalf<'_, S>);
+impl_write_half!(OwnedWriteHalf<S>);
+
+/// `AsyncRead`/`AsyncWrite` for a stream type and for a shared reference to it, through
+/// its [`Duplex`] methods.
+macro_rules! impl_stream_io {
+    ($ty:ty) => {
+        impl $crate::io::AsyncRead for $ty {
+            #[inline]
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::split::sealed::Duplex::poll_read_ref(&*self, cx, buf)
+            }
+        }
+
+        impl $crate::io::AsyncWrite for $ty {
+            #[inline]
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::split::sealed::Duplex::poll_write_ref(&*self, cx, buf)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(())) // nothing is buffered in user space
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready($crate::net::split::sealed::Duplex::close_write(&*self))
+            }
+        }
+    };
+}
+pub(crate) use impl_stream_io;

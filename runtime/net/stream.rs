@@ -4,15 +4,13 @@ use std::future::poll_fn;
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::io::source::Source;
-use crate::io::{AsyncRead, AsyncWrite};
 use crate::reactor::Direction;
 use crate::sys::socket;
 
+use super::split::{self, impl_stream_io, sealed::Duplex};
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 
 /// A TCP connection.
@@ -130,45 +128,13 @@ impl TcpStream {
 
     /// Borrows the stream as a read half and a write half, for two futures in one task.
     pub fn split(&self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (ReadHalf::new(self), WriteHalf::new(self))
+        split::split(self)
     }
 
     /// Splits the stream into halves that can move into two tasks (on this thread).
     /// Dropping the write half shuts down the write side.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let stream = Rc::new(self);
-        (
-            OwnedReadHalf::new(stream.clone()),
-            OwnedWriteHalf::new(stream),
-        )
-    }
-
-    /// Reads into `buf` when the socket is readable (shared by the stream and its halves).
-    #[inline]
-    pub(crate) fn poll_read_ref(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_recv(cx, buf)
-    }
-
-    /// Writes from `buf` when the socket is writable.
-    #[inline]
-    pub(crate) fn poll_write_ref(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_send(cx, buf)
-    }
-
-    /// Shuts down the write half (sends FIN); a peer that already left is not an error.
-    pub(crate) fn close_write(&self) -> io::Result<()> {
-        match self.shutdown(Shutdown::Write) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
-            other => other,
-        }
+        split::into_split(self)
     }
 
     /// Waits until the stream may be readable (without reading). Readiness is a hint:
@@ -199,38 +165,30 @@ impl TcpStream {
     }
 }
 
-macro_rules! impl_stream_io {
-    ($ty:ty) => {
-        impl AsyncRead for $ty {
-            #[inline]
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_read_ref(cx, buf)
-            }
+impl Duplex for TcpStream {
+    type Addr = SocketAddr;
+
+    #[inline]
+    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.source.poll_recv(cx, buf)
+    }
+
+    #[inline]
+    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.source.poll_send(cx, buf)
+    }
+
+    /// Sends FIN; a peer that already left is not an error.
+    fn close_write(&self) -> io::Result<()> {
+        match self.shutdown(Shutdown::Write) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
+            other => other,
         }
+    }
 
-        impl AsyncWrite for $ty {
-            #[inline]
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_write_ref(cx, buf)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(())) // nothing is buffered in user space
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.close_write())
-            }
-        }
-    };
+    fn peer(&self) -> io::Result<SocketAddr> {
+        self.peer_addr()
+    }
 }
 
 impl_stream_io!(TcpStream);

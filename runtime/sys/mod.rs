@@ -51,6 +51,7 @@
 mod backend;
 #[cfg(corio_epoll)]
 mod epoll;
+pub(crate) mod fd;
 #[cfg(corio_kqueue)]
 mod kqueue;
 mod notify;
@@ -59,6 +60,7 @@ pub(crate) mod socket;
 #[cfg(test)]
 mod tests;
 mod types;
+pub(crate) mod unix_addr;
 
 use std::io;
 use std::os::fd::RawFd;

@@ -7,9 +7,12 @@
 //! [`Token::NOTIFY`]: super::Token::NOTIFY
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+#[cfg(corio_epoll)]
+use std::os::fd::FromRawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+#[cfg(corio_epoll)]
 use super::cvt;
 
 /// A cross-thread doorbell for one reactor.
@@ -40,14 +43,7 @@ impl Notifier {
     /// Creates a non-blocking, close-on-exec doorbell.
     #[cfg(not(corio_epoll))]
     pub(crate) fn new() -> io::Result<Notifier> {
-        let mut fds = [0 as libc::c_int; 2];
-        // SAFETY: `fds` has room for the two descriptors pipe writes.
-        cvt(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
-        // SAFETY: both fds were just returned by the kernel and nothing else owns them.
-        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        for fd in [&read, &write] {
-            super::socket::set_cloexec_nonblock(fd.as_raw_fd())?;
-        }
+        let (read, write) = super::fd::pipe()?;
         Ok(Notifier {
             read,
             write,

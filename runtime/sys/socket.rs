@@ -72,6 +72,11 @@ pub(crate) fn tcp_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
     };
+    stream_socket(domain)
+}
+
+/// A new non-blocking, close-on-exec stream socket of `domain` that never raises SIGPIPE.
+pub(crate) fn stream_socket(domain: libc::c_int) -> io::Result<OwnedFd> {
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
     let fd = {
         let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
@@ -87,15 +92,19 @@ pub(crate) fn tcp_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
         // SAFETY: `fd` was just returned by the kernel and nothing else owns it.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         set_cloexec_nonblock(std::os::fd::AsRawFd::as_raw_fd(&fd))?;
-        setsockopt_int(
-            std::os::fd::AsRawFd::as_raw_fd(&fd),
-            libc::SOL_SOCKET,
-            libc::SO_NOSIGPIPE,
-            1,
-        )?;
+        set_nosigpipe(std::os::fd::AsRawFd::as_raw_fd(&fd))?;
         fd
     };
     Ok(fd)
+}
+
+/// Where `send` has no `MSG_NOSIGNAL` (Apple), asks the socket itself not to raise
+/// SIGPIPE; elsewhere nothing to do.
+pub(crate) fn set_nosigpipe(fd: RawFd) -> io::Result<()> {
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_NOSIGPIPE, 1)?;
+    let _ = fd;
+    Ok(())
 }
 
 /// Binds and listens: `SO_REUSEADDR` first, so a restarted server can rebind at once.
@@ -143,12 +152,7 @@ pub(crate) fn accept(fd: RawFd) -> io::Result<(OwnedFd, SocketAddr)> {
     #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
     {
         set_cloexec_nonblock(std::os::fd::AsRawFd::as_raw_fd(&new))?;
-        setsockopt_int(
-            std::os::fd::AsRawFd::as_raw_fd(&new),
-            libc::SOL_SOCKET,
-            libc::SO_NOSIGPIPE,
-            1,
-        )?;
+        set_nosigpipe(std::os::fd::AsRawFd::as_raw_fd(&new))?;
     }
     // SAFETY: accept initialised the address (zeroed before, so any tail is zero).
     let addr = sockaddr_to(unsafe { &storage.assume_init() })?;

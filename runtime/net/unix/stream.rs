@@ -1,0 +1,182 @@
+//! `UnixStream`: a connected Unix-domain stream socket.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::io::source::Source;
+use crate::net::split::{self, impl_stream_io, sealed::Duplex};
+use crate::net::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::reactor::Direction;
+use crate::sys::socket;
+use crate::sys::unix_addr::{self, Connect};
+
+/// While a listener's backlog is full, connect retries after this pause, doubling up to
+/// `MAX_RETRY` (the kernel offers no readiness event for "backlog has room").
+const FIRST_RETRY: Duration = Duration::from_millis(1);
+const MAX_RETRY: Duration = Duration::from_millis(100);
+
+/// A Unix-domain stream connection: read and write it like a
+/// [`TcpStream`](crate::net::TcpStream) (the same `AsyncRead`/`AsyncWrite`, `split`,
+/// `into_split`, `try_read`, `readable`, ...).
+#[derive(Debug)]
+pub struct UnixStream {
+    source: Source<std::os::unix::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path`. While the listener's backlog is full, keeps
+    /// trying (1 ms, doubling to 100 ms); wrap it in [`timeout`](crate::time::timeout) to
+    /// bound the wait.
+    ///
+    /// # Errors
+    /// `NotFound` for no socket at `path`, `ConnectionRefused` for one nobody listens
+    /// on, `InvalidInput` for a path too long for `sockaddr_un`.
+    pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
+        let path = path.as_ref();
+        let mut pause = FIRST_RETRY;
+        loop {
+            let fd = socket::stream_socket(libc::AF_UNIX)?;
+            match unix_addr::connect(fd.as_raw_fd(), path)? {
+                Connect::Done => return UnixStream::from_fd(fd.into(), true),
+                Connect::InProgress => {
+                    let stream = UnixStream::from_fd(fd.into(), false)?;
+                    poll_fn(|cx| stream.source.poll_ready(cx, Direction::Write)).await?;
+                    if let Some(e) = stream.take_error()? {
+                        return Err(e);
+                    }
+                    return Ok(stream);
+                }
+                Connect::BacklogFull => {
+                    drop(fd);
+                    crate::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_RETRY);
+                }
+            }
+        }
+    }
+
+    /// A connected pair, as `socketpair(2)` gives.
+    ///
+    /// # Errors
+    /// If the OS refuses the sockets, or outside a corio runtime.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = std::os::unix::net::UnixStream::pair()?;
+        Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
+    }
+
+    /// Wraps a connected std stream (it is switched to non-blocking).
+    ///
+    /// # Errors
+    /// If the socket cannot be made non-blocking, or outside a corio runtime.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        socket::set_nosigpipe(stream.as_raw_fd())?;
+        UnixStream::from_fd(stream, true)
+    }
+
+    /// A stream just returned by `accept` (blocking mode, close-on-exec).
+    pub(super) fn from_accepted(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        UnixStream::from_std(stream)
+    }
+
+    fn from_fd(stream: std::os::unix::net::UnixStream, optimistic: bool) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            source: Source::new(stream, optimistic)?,
+        })
+    }
+
+    /// This end's address (unnamed for a connecting socket).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+
+    /// The peer's address (the listener's path, for a connected client).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().peer_addr()
+    }
+
+    /// Takes the socket's pending error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.source.get_ref().take_error()
+    }
+
+    /// Shuts down the read half, the write half or both, at once.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.source.get_ref().shutdown(how)
+    }
+
+    /// Borrows the stream as a read half and a write half, for two futures in one task.
+    pub fn split(&self) -> (ReadHalf<'_, UnixStream>, WriteHalf<'_, UnixStream>) {
+        split::split(self)
+    }
+
+    /// Splits the stream into halves that can move into two tasks (on this thread).
+    /// Dropping the write half shuts down the write side.
+    pub fn into_split(self) -> (OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>) {
+        split::into_split(self)
+    }
+
+    /// Waits until the stream may be readable; follow with [`try_read`](Self::try_read).
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.source.poll_ready_coop(cx, Direction::Read)).await
+    }
+
+    /// Waits until the stream may be writable; follow with [`try_write`](Self::try_write).
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.source.poll_ready_coop(cx, Direction::Write)).await
+    }
+
+    /// Reads without waiting; `WouldBlock` (clearing read readiness) if nothing is
+    /// buffered, `Ok(0)` at end of stream.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.source
+            .try_io(Direction::Read, |s| socket::recv(s.as_raw_fd(), buf))
+    }
+
+    /// Writes without waiting; `WouldBlock` (clearing write readiness) if the buffer is
+    /// full.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.source
+            .try_io(Direction::Write, |s| socket::send(s.as_raw_fd(), buf))
+    }
+}
+
+impl Duplex for UnixStream {
+    type Addr = SocketAddr;
+
+    #[inline]
+    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.source.poll_recv(cx, buf)
+    }
+
+    #[inline]
+    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.source.poll_send(cx, buf)
+    }
+
+    fn close_write(&self) -> io::Result<()> {
+        match self.shutdown(Shutdown::Write) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
+            other => other,
+        }
+    }
+
+    fn peer(&self) -> io::Result<SocketAddr> {
+        self.peer_addr()
+    }
+}
+
+impl_stream_io!(UnixStream);
+impl_stream_io!(&UnixStream);
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.fd()
+    }
+}

@@ -1,0 +1,98 @@
+//! The per-runtime half of signal handling: one task that waits on this runtime's
+//! self-pipe and wakes every `Signal` stream of the runtime when a byte arrives.
+//!
+//! Without it, each stream would have to park on the pipe itself, and a source holds one
+//! waiter per direction. The task is spawned with the runtime's first stream and lives as
+//! long as the runtime; streams find it through a thread-local weak reference, so a later
+//! runtime on the same thread starts its own.
+
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::io;
+use std::rc::{Rc, Weak};
+use std::task::Waker;
+
+use slab::Slab;
+
+use super::handler::LentPipe;
+use crate::io::source::Source;
+use crate::reactor::Direction;
+
+/// What streams and the driver task share: the streams' wakers.
+#[derive(Debug, Default)]
+pub(super) struct Hub {
+    wakers: RefCell<Slab<Option<Waker>>>,
+}
+
+thread_local! {
+    /// The running driver's hub, if this thread's runtime has one.
+    static HUB: RefCell<Weak<Hub>> = const { RefCell::new(Weak::new()) };
+}
+
+impl Hub {
+    /// This runtime's hub, starting the driver task if there is none.
+    pub(super) fn current() -> io::Result<Weak<Hub>> {
+        let existing = HUB.with(|h| h.borrow().clone());
+        if existing.strong_count() > 0 {
+            return Ok(existing);
+        }
+        // Registering first also checks that we are inside a runtime (spawn would panic).
+        let pipe = Source::new(LentPipe::take()?, true)?;
+        let hub = Rc::new(Hub::default());
+        let weak = Rc::downgrade(&hub);
+        HUB.with(|h| *h.borrow_mut() = weak.clone());
+        crate::executor::spawn(drive(pipe, hub));
+        Ok(weak)
+    }
+
+    /// A new waiter slot for a stream.
+    pub(super) fn register(&self) -> usize {
+        self.wakers.borrow_mut().insert(None)
+    }
+
+    /// Stores `waker` in slot `key`.
+    pub(super) fn set_waker(&self, key: usize, waker: &Waker) {
+        let mut wakers = self.wakers.borrow_mut();
+        if let Some(slot) = wakers.get_mut(key) {
+            match slot {
+                Some(w) if w.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+        }
+    }
+
+    /// Frees slot `key`.
+    pub(super) fn unregister(&self, key: usize) {
+        let mut wakers = self.wakers.borrow_mut();
+        if wakers.contains(key) {
+            wakers.remove(key);
+        }
+    }
+
+    /// Wakes every stream; each checks its own signal's counter.
+    fn wake_all(&self) {
+        let mut wakers = self.wakers.borrow_mut();
+        let woken: Vec<Waker> = wakers.iter_mut().filter_map(|(_, w)| w.take()).collect();
+        drop(wakers); // a waker may re-enter (a stream polled in place)
+        for waker in woken {
+            waker.wake();
+        }
+    }
+}
+
+/// The driver task: wait for the pipe, drain it, wake the streams. It holds the hub (and
+/// the pipe) for as long as the runtime runs it: streams keep only weak references, so a
+/// stream that outlives its runtime ends instead of waiting on a dead driver.
+async fn drive(pipe: Source<LentPipe>, hub: Rc<Hub>) {
+    loop {
+        if poll_fn(|cx| pipe.poll_ready(cx, Direction::Read))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        pipe.get_ref().drain();
+        pipe.clear_readiness(Direction::Read);
+        hub.wake_all();
+    }
+}
