@@ -2,7 +2,8 @@
 //! cannot bury a slow consumer in memory.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -126,9 +127,12 @@ impl<T> Receiver<T> {
 
     /// The next message, in the order they were queued; `None` once every sender is gone
     /// (or [`close`](Self::close) was called) and the queue is drained. Cancel-safe:
-    /// dropping the future loses no message.
-    pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.chan.poll_recv(cx)).await
+    /// dropping the future loses no message and leaves no waker behind.
+    pub fn recv(&mut self) -> Recv<'_, T> {
+        Recv {
+            chan: &self.chan,
+            parked: false,
+        }
     }
 
     /// [`recv`](Self::recv) as a poll function, for hand-written futures.
@@ -160,6 +164,40 @@ impl<T> Receiver<T> {
     /// Whether nothing is queued now.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// The future of [`Receiver::recv`] (and [`UnboundedReceiver::recv`](super::UnboundedReceiver::recv)).
+#[must_use = "futures do nothing unless awaited"]
+pub struct Recv<'a, T> {
+    chan: &'a Chan<T>,
+    /// Whether the last poll left our waker in the channel.
+    parked: bool,
+}
+
+impl<T> Future for Recv<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let poll = self.chan.poll_recv(cx);
+        self.parked = poll.is_pending();
+        poll
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        if self.parked {
+            self.chan.forget_waker();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv")
+            .field("parked", &self.parked)
+            .finish()
     }
 }
 

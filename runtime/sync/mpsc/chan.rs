@@ -132,6 +132,13 @@ impl<T> Chan<T> {
         Poll::Pending
     }
 
+    /// Drops the receiver's stored waker: its receive future was cancelled, so a later
+    /// send must not wake a task that no longer waits.
+    pub(super) fn forget_waker(&self) {
+        let stale = self.lock().receiver.take();
+        drop(stale); // outside the lock
+    }
+
     /// The next message if one is queued.
     pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut state = self.lock();

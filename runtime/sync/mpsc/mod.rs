@@ -31,6 +31,6 @@ mod chan;
 mod error;
 mod unbounded;
 
-pub use bounded::{channel, Receiver, Sender};
+pub use bounded::{channel, Receiver, Recv, Sender};
 pub use error::{SendError, TryRecvError, TrySendError};
 pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};

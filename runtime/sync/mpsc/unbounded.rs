@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::bounded::Receiver;
+use super::bounded::{Receiver, Recv};
 use super::chan::Chan;
 use super::error::{SendError, TryRecvError};
 
@@ -64,8 +64,8 @@ pub struct UnboundedReceiver<T> {
 
 impl<T> UnboundedReceiver<T> {
     /// See [`Receiver::recv`].
-    pub async fn recv(&mut self) -> Option<T> {
-        self.inner.recv().await
+    pub fn recv(&mut self) -> Recv<'_, T> {
+        self.inner.recv()
     }
 
     /// See [`Receiver::poll_recv`].
