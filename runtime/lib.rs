@@ -37,7 +37,12 @@
 //! | [`task`] | `spawn`, `spawn_blocking`, `yield_now`, `JoinHandle` |
 //! | [`signal`] | `ctrl_c`, `signal(kind)`: Unix signals as streams, through a self-pipe |
 //! | [`sync`] | channels (`mpsc`, `broadcast`, `oneshot`), `Mutex`, `Semaphore`, `Notify` |
+//! | [`metrics`] | counters: tasks, polls, wakes, reactor waits and events |
 //! | `runtime.rs` | [`Runtime`] and its [`Builder`]: ties a backend, a reactor and an executor |
+//!
+//! The cargo feature `futures-io` (off by default) implements `futures_io::AsyncRead` and
+//! `AsyncWrite` for corio's streams (see [`io`]); `hyper-corio/` in the repository runs
+//! hyper 1.x on corio.
 //!
 //! DESIGN.md at the repository root walks a byte from the kernel to an `async fn` and back
 //! through these files.
@@ -48,6 +53,7 @@
 mod coop;
 mod executor;
 pub mod io;
+pub mod metrics;
 pub mod net;
 mod reactor;
 mod runtime;
@@ -74,6 +80,7 @@ pub use task::{spawn, JoinError, JoinHandle};
 /// If the runtime cannot be created: `CORIO_BACKEND` names an unknown or unavailable
 /// backend, or the OS refuses the backend's descriptors. Use [`Runtime::new`] to handle
 /// that as an error instead.
+#[track_caller]
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     match Runtime::new() {
         Ok(runtime) => runtime.block_on(future),

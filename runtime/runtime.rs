@@ -4,7 +4,9 @@
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
+use std::time::Duration;
 
+use crate::executor::slow_poll::SlowPoll;
 use crate::executor::Core;
 use crate::reactor::Reactor;
 use crate::sys::{Backend, Selector};
@@ -39,8 +41,21 @@ impl Runtime {
     /// # Panics
     /// If called from inside a `block_on` of this same runtime (spawn the future instead),
     /// or if `future` panics.
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.core.block_on(future)
+        self.core.block_on(future, std::panic::Location::caller())
+    }
+
+    /// A snapshot of this runtime's counters (tasks, polls, wakes, reactor waits and
+    /// events); inside a task, [`metrics::current`](crate::metrics::current) gives the same.
+    pub fn metrics(&self) -> crate::metrics::Metrics {
+        self.core.metrics()
+    }
+
+    /// The slow-poll detector's threshold, if it is on (see
+    /// [`Builder::slow_poll_threshold`]).
+    pub fn slow_poll_threshold(&self) -> Option<Duration> {
+        self.core.slow_poll_threshold()
     }
 
     /// The name of the OS backend this runtime waits on (`"epoll"`, ...).
@@ -82,6 +97,8 @@ pub struct Builder {
     backend: Option<Backend>,
     /// A user-supplied backend, which wins over `backend` and `CORIO_BACKEND`.
     custom: Option<SelectorFactory>,
+    /// `Some(setting)` once set by the builder; otherwise `CORIO_SLOW_POLL_MS` decides.
+    slow_poll: Option<Option<Duration>>,
 }
 
 /// Makes a fresh selector for each runtime a builder builds.
@@ -92,6 +109,7 @@ impl std::fmt::Debug for Builder {
         f.debug_struct("Builder")
             .field("backend", &self.backend)
             .field("custom", &self.custom.is_some())
+            .field("slow_poll", &self.slow_poll)
             .finish()
     }
 }
@@ -121,6 +139,33 @@ impl Builder {
         self
     }
 
+    /// Turns on the slow-poll detector: any single poll of a task longer than
+    /// `threshold` prints one line to stderr naming the task (its name, if it was spawned
+    /// with [`task::Builder`](crate::task::Builder)), where it was spawned, and how long
+    /// it held the thread. `None` turns it off. Without this call the
+    /// `CORIO_SLOW_POLL_MS` environment variable decides (milliseconds; unset: off).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = corio::Runtime::builder()
+    ///     .slow_poll_threshold(Some(Duration::from_millis(50)))
+    ///     .build()?;
+    /// rt.block_on(async {
+    ///     corio::spawn(async {
+    ///         std::thread::sleep(Duration::from_millis(60)); // blocks: reported
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// });
+    /// assert_eq!(rt.metrics().slow_polls, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn slow_poll_threshold(&mut self, threshold: Option<Duration>) -> &mut Builder {
+        self.slow_poll = Some(threshold);
+        self
+    }
+
     /// The built-in backend `build` will use (unless a custom selector was given): the builder's choice, else `CORIO_BACKEND`, else the
     /// OS default.
     ///
@@ -145,15 +190,20 @@ impl Builder {
     ///
     /// # Errors
     /// If the chosen backend is unknown or unavailable on this OS, or the OS refuses its
-    /// descriptors.
+    /// descriptors; if `CORIO_SLOW_POLL_MS` (consulted when the builder did not set the
+    /// threshold) is not a number of milliseconds.
     pub fn build(&self) -> io::Result<Runtime> {
+        let slow_poll = match self.slow_poll {
+            Some(setting) => setting,
+            None => SlowPoll::threshold_from_env()?,
+        };
         let selector = match &self.custom {
             Some(make) => make()?,
             None => self.chosen_backend()?.selector()?,
         };
         let reactor = Rc::new(Reactor::new(selector)?);
         Ok(Runtime {
-            core: Rc::new(Core::new(reactor)),
+            core: Rc::new(Core::new(reactor, slow_poll)),
         })
     }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 /// The state a task and its handle share.
@@ -114,7 +115,13 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    /// The payload sits in a mutex only so that `JoinError` is `Sync` (payloads are merely
+    /// `Send`), which lets it become an `io::Error` or a boxed error like any other; its
+    /// message, if it is a string, is copied out at construction.
+    Panic {
+        payload: Mutex<Box<dyn Any + Send + 'static>>,
+        message: Option<String>,
+    },
 }
 
 impl JoinError {
@@ -125,8 +132,15 @@ impl JoinError {
     }
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        let message = payload
+            .downcast_ref::<&'static str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
         JoinError {
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic {
+                payload: Mutex::new(payload),
+                message,
+            },
         }
     }
 
@@ -137,14 +151,16 @@ impl JoinError {
 
     /// True if the task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.repr, Repr::Panic { .. })
     }
 
     /// The panic's payload, to resume it with `std::panic::resume_unwind`; `Err(self)` if
     /// the task was cancelled instead.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(p) => Ok(p),
+            Repr::Panic { payload, .. } => {
+                Ok(payload.into_inner().unwrap_or_else(|e| e.into_inner()))
+            }
             Repr::Cancelled => Err(self),
         }
     }
@@ -152,10 +168,7 @@ impl JoinError {
     /// The panic message, when the payload is a string.
     fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic(p) => p
-                .downcast_ref::<&'static str>()
-                .copied()
-                .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
+            Repr::Panic { message, .. } => message.as_deref(),
             Repr::Cancelled => None,
         }
     }
@@ -165,8 +178,8 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
             (Repr::Cancelled, _) => f.write_str("task was cancelled"),
-            (Repr::Panic(_), Some(msg)) => write!(f, "task panicked: {msg}"),
-            (Repr::Panic(_), None) => f.write_str("task panicked"),
+            (Repr::Panic { .. }, Some(msg)) => write!(f, "task panicked: {msg}"),
+            (Repr::Panic { .. }, None) => f.write_str("task panicked"),
         }
     }
 }
@@ -175,8 +188,8 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
             (Repr::Cancelled, _) => f.write_str("JoinError::Cancelled"),
-            (Repr::Panic(_), Some(msg)) => write!(f, "JoinError::Panic({msg:?})"),
-            (Repr::Panic(_), None) => f.write_str("JoinError::Panic(..)"),
+            (Repr::Panic { .. }, Some(msg)) => write!(f, "JoinError::Panic({msg:?})"),
+            (Repr::Panic { .. }, None) => f.write_str("JoinError::Panic(..)"),
         }
     }
 }

@@ -8,12 +8,15 @@
 
 mod harness;
 mod join;
+mod meta;
 mod slot;
+pub(crate) mod slow_poll;
 mod waker;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::rc::Rc;
@@ -25,11 +28,14 @@ use futures_task::waker_ref;
 use slab::Slab;
 
 use crate::coop;
+use crate::metrics::{Counters, Metrics};
 use crate::reactor::{self, Reactor};
 
 use join::JoinState;
 pub use join::{JoinError, JoinHandle};
+use meta::TaskMeta;
 use slot::TaskSlot;
+use slow_poll::SlowPoll;
 use waker::{Shared, TaskWaker};
 
 /// How many tasks run between two reactor turns, at most. With a busy queue the reactor
@@ -49,6 +55,8 @@ pub(crate) struct Core {
     reactor: Rc<Reactor>,
     /// Set while `block_on` runs, to refuse a re-entrant call on the same runtime.
     running: Cell<bool>,
+    counters: Counters,
+    slow_poll: SlowPoll,
 }
 
 thread_local! {
@@ -81,6 +89,7 @@ fn push_local(shared: &Arc<Shared>, id: u64) -> bool {
     match core.run_queue.try_borrow_mut() {
         Ok(mut queue) => {
             queue.push_back(id);
+            Counters::bump(&core.counters.wakes_local);
             true
         }
         Err(_) => false, // never expected; the locked remote path is always correct
@@ -104,17 +113,40 @@ pub(crate) fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
 {
-    let core = CURRENT
-        .try_with(|c| c.borrow().clone())
+    match try_spawn(future, None) {
+        Ok(handle) => handle,
+        Err(_) => panic!("corio::spawn called outside a runtime: call it inside corio::block_on"),
+    }
+}
+
+/// Spawns onto this thread's executor, naming the task if `name` is given; an error
+/// outside a runtime.
+#[track_caller]
+pub(crate) fn try_spawn<F>(future: F, name: Option<&str>) -> std::io::Result<JoinHandle<F::Output>>
+where
+    F: Future + 'static,
+{
+    let location = Location::caller();
+    let core = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten();
+    match core {
+        Some(core) => Ok(core.spawn(future, TaskMeta::new(name, location))),
+        None => Err(std::io::Error::other(
+            "no corio runtime on this thread: spawn inside corio::block_on",
+        )),
+    }
+}
+
+/// The counters of this thread's runtime, if one is running.
+pub(crate) fn current_metrics() -> Option<Metrics> {
+    CURRENT
+        .try_with(|c| c.borrow().as_ref().map(|core| core.metrics()))
         .ok()
         .flatten()
-        .expect("corio::spawn called outside a runtime: call it inside corio::block_on");
-    core.spawn(future)
 }
 
 impl Core {
-    /// An executor driving `reactor`.
-    pub(crate) fn new(reactor: Rc<Reactor>) -> Core {
+    /// An executor driving `reactor`, reporting polls longer than `slow_poll`.
+    pub(crate) fn new(reactor: Rc<Reactor>, slow_poll: Option<Duration>) -> Core {
         Core {
             shared: Arc::new(Shared::new(reactor.notifier().clone())),
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
@@ -122,6 +154,29 @@ impl Core {
             next_generation: Cell::new(0),
             reactor,
             running: Cell::new(false),
+            counters: Counters::default(),
+            slow_poll: SlowPoll::new(slow_poll),
+        }
+    }
+
+    /// The slow-poll threshold, if the detector is on.
+    pub(crate) fn slow_poll_threshold(&self) -> Option<Duration> {
+        self.slow_poll.threshold()
+    }
+
+    /// A snapshot of the counters.
+    pub(crate) fn metrics(&self) -> Metrics {
+        let (reactor_waits, reactor_events) = self.reactor.stats();
+        Metrics {
+            tasks_spawned: self.counters.tasks_spawned.get(),
+            tasks_alive: self.alive(),
+            polls: self.counters.polls.get(),
+            wakes_local: self.counters.wakes_local.get(),
+            wakes_remote: self.shared.remote_wakes(),
+            reactor_waits,
+            reactor_events,
+            slow_polls: self.counters.slow_polls.get(),
+            registered_sources: self.reactor.registered(),
         }
     }
 
@@ -135,10 +190,11 @@ impl Core {
         self.tasks.borrow().len()
     }
 
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    fn spawn<F>(&self, future: F, meta: TaskMeta) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
+        Counters::bump(&self.counters.tasks_spawned);
         let generation = self.next_generation.get();
         self.next_generation.set(generation.wrapping_add(1));
         let mut tasks = self.tasks.borrow_mut();
@@ -147,7 +203,7 @@ impl Core {
         let waker = Arc::new(TaskWaker::new(self.shared.clone(), id));
         let state = Rc::new(JoinState::new(futures_task::waker(waker.clone())));
         let harness = harness::Harness::new(future, state.clone());
-        entry.insert(TaskSlot::new(generation, harness, waker));
+        entry.insert(TaskSlot::new(generation, harness, waker, meta));
         drop(tasks);
         self.run_queue.borrow_mut().push_back(id);
         JoinHandle::new(state)
@@ -179,9 +235,26 @@ impl Core {
         waker.clear_queued();
         let waker_ref = waker_ref(&waker);
         let mut cx = Context::from_waker(&waker_ref);
-        if coop::with_budget(|| future.poll(&mut cx)).is_ready() {
+        Counters::bump(&self.counters.polls);
+        let started = self.slow_poll.start();
+        let poll = coop::with_budget(|| future.poll(&mut cx));
+        if started.is_some() {
+            self.check_slow(started, key);
+        }
+        if poll.is_ready() {
             let slot = self.tasks.borrow_mut().remove(key);
             drop(slot); // outside the borrow: dropping a task may wake or spawn
+        }
+    }
+
+    /// Reports task `key`'s last poll if it ran past the threshold.
+    #[cold]
+    fn check_slow(&self, started: Option<std::time::Instant>, key: usize) {
+        let tasks = self.tasks.borrow();
+        if let Some(slot) = tasks.get(key) {
+            if self.slow_poll.finish(started, &slot.meta) {
+                Counters::bump(&self.counters.slow_polls);
+            }
         }
     }
 
@@ -199,7 +272,11 @@ impl Core {
     /// # Panics
     /// If called from inside a `block_on` of the same runtime: the outer call could never
     /// make progress while the inner one runs. (Another runtime may be nested.)
-    pub(crate) fn block_on<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
+    pub(crate) fn block_on<F: Future>(
+        self: &Rc<Self>,
+        future: F,
+        caller: &'static Location<'static>,
+    ) -> F::Output {
         assert!(
             !self.running.replace(true),
             "corio: Runtime::block_on called from inside the same runtime; spawn the future \
@@ -229,7 +306,14 @@ impl Core {
                 main_waker.clear_queued();
                 let waker = waker_ref(&main_waker);
                 let mut cx = Context::from_waker(&waker);
-                if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+                Counters::bump(&self.counters.polls);
+                let started = self.slow_poll.start();
+                let poll = coop::with_budget(|| future.as_mut().poll(&mut cx));
+                let main = format_args!("block_on's future (called at {caller})");
+                if self.slow_poll.finish(started, &main) {
+                    Counters::bump(&self.counters.slow_polls);
+                }
+                if let Poll::Ready(output) = poll {
                     return output;
                 }
             }

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use super::meta::TaskMeta;
 use super::waker::TaskWaker;
 
 /// One task. The future is kept as a raw pointer to its own heap allocation (made by
@@ -21,11 +22,18 @@ pub(super) struct TaskSlot {
     future: NonNull<dyn Future<Output = ()>>,
     /// Made once at spawn; every wake of this task goes through it.
     pub(super) waker: Arc<TaskWaker>,
+    /// Name and spawn site, for reports (the slow-poll detector).
+    pub(super) meta: TaskMeta,
 }
 
 impl TaskSlot {
     /// Boxes `future` into a new slot.
-    pub(super) fn new<F>(generation: u32, future: F, waker: Arc<TaskWaker>) -> TaskSlot
+    pub(super) fn new<F>(
+        generation: u32,
+        future: F,
+        waker: Arc<TaskWaker>,
+        meta: TaskMeta,
+    ) -> TaskSlot
     where
         F: Future<Output = ()> + 'static,
     {
@@ -35,6 +43,7 @@ impl TaskSlot {
             // SAFETY: Box::into_raw never returns null.
             future: unsafe { NonNull::new_unchecked(Box::into_raw(boxed)) },
             waker,
+            meta,
         }
     }
 

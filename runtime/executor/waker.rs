@@ -4,7 +4,7 @@
 //! allocates. The `queued` flag makes a storm of wakes put the task on the queue once.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_task::ArcWake;
@@ -22,6 +22,8 @@ pub(crate) struct Shared {
     notifier: Arc<Notifier>,
     /// Set when the runtime is dropped: later wakes do nothing.
     closed: AtomicBool,
+    /// Wakes that came through `remote` (a counter for `Metrics`).
+    remote_wakes: AtomicU64,
 }
 
 impl Shared {
@@ -32,6 +34,7 @@ impl Shared {
             remote_pending: AtomicBool::new(false),
             notifier,
             closed: AtomicBool::new(false),
+            remote_wakes: AtomicU64::new(0),
         }
     }
 
@@ -52,7 +55,13 @@ impl Shared {
             .unwrap_or_else(|e| e.into_inner())
             .push(id);
         self.remote_pending.store(true, Ordering::Release);
+        self.remote_wakes.fetch_add(1, Ordering::Relaxed);
         self.notifier.wake();
+    }
+
+    /// How many wakes came from other threads.
+    pub(crate) fn remote_wakes(&self) -> u64 {
+        self.remote_wakes.load(Ordering::Relaxed)
     }
 
     /// Whether remote wakes wait to be collected.

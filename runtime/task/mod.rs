@@ -1,10 +1,12 @@
 //! Tasks: spawning, joining, cancelling and yielding.
 
 mod blocking;
+mod builder;
 mod yield_now;
 
 pub use crate::executor::{JoinError, JoinHandle};
 pub use blocking::{blocking_threads, spawn_blocking, KEEP_ALIVE, MAX_THREADS};
+pub use builder::Builder;
 pub use yield_now::{yield_now, YieldNow};
 
 use std::future::Future;
@@ -12,6 +14,9 @@ use std::future::Future;
 /// Spawns `future` as a new task on the current thread's runtime and returns a handle to
 /// await its output. The task starts at the runtime's next scheduling point, never inside
 /// this call. It need not be `Send`: it stays on this thread.
+///
+/// The spawn site (this call's file and line) is recorded for reports such as the
+/// slow-poll detector's; [`Builder`] also names the task.
 ///
 /// A task that panics gives `Err` to its handle ([`JoinError::is_panic`]) and nothing else
 /// stops. Dropping the handle detaches the task.
