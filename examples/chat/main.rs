@@ -1,0 +1,94 @@
+//! The tutorials' chat room, on corio: `002_6f00e0160d5b1c4f.txt`, section "群聊聊天室"
+//! (a QQ-group-like room):
+//!
+//! 1. a newcomer must enter a name, and names are unique — here the first line is the
+//!    name; a taken, empty, over-long or malformed name (or `admin`) is refused with a
+//!    line saying why, and the client tries again;
+//! 2. when someone enters, the others see `NAME joined`;
+//! 3. when someone speaks, the others see `NAME: LINE` (the speaker does not get it back);
+//! 4. when someone leaves, the others see `NAME left` — at end of stream, on a reset, or
+//!    `NAME left (too slow)` when the server drops a client that stopped reading;
+//! 5. the server can speak to everybody: each line typed on its stdin arrives as
+//!    `admin: LINE`.
+//!
+//! ```text
+//! cargo run --example chat [-- ADDR]      # default 127.0.0.1:8080
+//! nc 127.0.0.1 8080                       # one terminal per person
+//! ```
+//!
+//! The tutorial builds it from processes and a UDP socket; here one task per client on
+//! one thread, and a broadcast channel as the room:
+//!
+//! - `room.rs`: the roster and the room's one stream of lines (`corio::sync::broadcast`);
+//!   the bound on slow clients.
+//! - `client.rs`: one connection: the name, then reading lines and writing the stream.
+//! - `lines.rs`: line framing with a length limit (1024 bytes), text clean-up.
+//! - `admin.rs`: stdin on a thread, fed to the room through `corio::sync::mpsc`.
+//!
+//! Lines end in `\n` or `\r\n`. Longer lines are refused (`line too long (max 1024
+//! bytes)`) and skipped without being stored. Invalid UTF-8 and control characters are
+//! shown as U+FFFD; blank lines are not sent. A client that stops reading costs nobody
+//! else anything and is dropped once 256 lines are waiting for it beyond what its socket
+//! buffers hold (room.rs). Diagnostics go to stderr; stdout carries only the
+//! `listening on ADDR` line.
+
+mod admin;
+mod client;
+mod lines;
+mod room;
+
+use std::io;
+use std::rc::Rc;
+
+use corio::net::TcpListener;
+
+use room::Room;
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("chat: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> io::Result<()> {
+    let addr = parse_args()?;
+    // The OS backend comes from CORIO_BACKEND (epoll, poll, kqueue) or the OS default.
+    let runtime = corio::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(&addr)?;
+        println!("listening on {}", listener.local_addr()?);
+        let room = Rc::new(Room::new());
+        corio::spawn(admin::relay(admin::read_stdin(), room.clone()));
+        loop {
+            match listener.accept().await {
+                Ok((stream, peer)) => {
+                    // Lines are small and interactive: send each at once, not after
+                    // the previous one is acknowledged (Nagle's algorithm).
+                    if let Err(e) = stream.set_nodelay(true) {
+                        eprintln!("{peer}: TCP_NODELAY: {e}");
+                    }
+                    let room = room.clone();
+                    corio::spawn(async move {
+                        if let Err(e) = client::serve(stream, room).await {
+                            eprintln!("{peer}: {e}");
+                        }
+                    });
+                }
+                // Out of descriptors, say: the listener pauses before its next try.
+                Err(e) => eprintln!("accept failed: {e}"),
+            }
+        }
+    })
+}
+
+/// `[ADDR]`, default `127.0.0.1:8080`.
+fn parse_args() -> io::Result<String> {
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    if let Some(extra) = args.next() {
+        let why = format!("unexpected argument {extra:?}; usage: chat [ADDR]");
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+    }
+    Ok(addr)
+}
