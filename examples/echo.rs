@@ -4,8 +4,8 @@
 //! the client shuts down its write half, the server finishes sending and closes.
 //!
 //! ```text
-//! cargo run --example echo [-- ADDR] [--idle-timeout SECS] [--grace SECS]   # default 127.0.0.1:8080
-//! nc 127.0.0.1 8080                                          # or: cargo run --example client
+//! cargo run --example echo [-- ADDR] [--idle-timeout SECS] [--grace SECS] [--workers N [--pin]]
+//! nc 127.0.0.1 8080        # ADDR defaults to 127.0.0.1:8080; or: cargo run --example client
 //! ```
 //!
 //! With `--idle-timeout SECS`, a client that makes no progress for that long (sends
@@ -15,17 +15,22 @@
 //! Ctrl-C or SIGTERM shuts it down gracefully: it stops accepting (new connections are
 //! refused), lets open connections finish for up to `--grace SECS` (default 5), then
 //! prints how many clients it served and exits 0.
+//!
+//! `--workers N` serves on N threads, one runtime each (thread-per-core, the tutorials'
+//! nginx model): every worker binds its own `SO_REUSEPORT` listener on the address and
+//! the kernel spreads connections among them; `--pin` binds worker i to core i.
 
 use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::io::{self, Write};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use corio::io::{AsyncReadExt, AsyncWriteExt};
 use corio::net::{TcpListener, TcpStream};
-use corio::signal::{signal, SignalKind};
+use corio::signal::{signal, Signal, SignalKind};
 use corio::sync::Notify;
 use corio::time::timeout;
 
@@ -38,47 +43,145 @@ fn main() {
 
 fn run() -> io::Result<()> {
     let args = parse_args()?;
+    match args.workers {
+        None => run_one(args),
+        Some(count) => run_workers(args, count),
+    }
+}
+
+/// One thread, one runtime: the server as the tutorials build it.
+fn run_one(args: Args) -> io::Result<()> {
     // The OS backend comes from CORIO_BACKEND (epoll, poll, kqueue) or the OS default.
     let runtime = corio::Runtime::new()?;
     runtime.block_on(async {
-        let listener = TcpListener::bind(&args.addr)?;
         // Listen for the signals before announcing the address: from then on a SIGTERM
         // is a shutdown request, never the default "die at once".
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
+        let stop = Shutdown::listen()?;
+        let listener = TcpListener::bind(&args.addr)?;
         say(format_args!("listening on {}", listener.local_addr()?));
-        let clients = Rc::new(Clients::default());
-        let acceptor = corio::spawn(accept_loop(listener, clients.clone(), args.idle));
+        let report = serve_until_signal(listener, stop, &args, "").await;
+        say(format_args!(
+            "served {} client(s); {} cut off at the deadline",
+            report.served, report.cut
+        ));
+        Ok(())
+    })
+}
 
+/// `--workers N`: one runtime per worker thread, each with its own `SO_REUSEPORT`
+/// listener on the same address; the kernel spreads connections among them.
+fn run_workers(args: Args, count: usize) -> io::Result<()> {
+    let workers = corio::Runtime::builder()
+        .workers(count)
+        .pin_workers(args.pin)
+        .build_workers()?;
+    let args = Arc::new(args);
+    let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+    let mut addr = args.addr.clone();
+    let mut handles = Vec::with_capacity(count);
+    for index in 0..count {
+        let (args, bound, bind_to) = (args.clone(), bound_tx.clone(), addr.clone());
+        handles.push(workers.spawn_on_with(index, move || async move {
+            let listening = Shutdown::listen().and_then(|stop| {
+                let listener = TcpListener::bind_reuse_port(&bind_to)?;
+                Ok((stop, listener))
+            });
+            let (stop, listener) = match listening {
+                Ok(ok) => ok,
+                Err(e) => {
+                    let _ = bound.send(Err(e));
+                    return Report::default();
+                }
+            };
+            let _ = bound.send(listener.local_addr());
+            let label = format!("worker {index}: ");
+            serve_until_signal(listener, stop, &args, &label).await
+        })?);
+        // The first worker may have asked for port 0: the others bind the port it got.
+        let bound = bound_rx
+            .recv()
+            .map_err(|_| io::Error::other("a worker died"))?;
+        addr = bound?.to_string();
+    }
+    say(format_args!("listening on {addr}"));
+    let reports: Vec<Report> = handles
+        .into_iter()
+        .map(|h| h.join().unwrap_or_default())
+        .collect();
+    let served: Vec<u64> = reports.iter().map(|r| r.served).collect();
+    say(format_args!(
+        "served {} client(s); {} cut off at the deadline; per worker {served:?}",
+        served.iter().sum::<u64>(),
+        reports.iter().map(|r| r.cut).sum::<usize>()
+    ));
+    workers.shutdown();
+    Ok(())
+}
+
+/// The signals that end the server: Ctrl-C and SIGTERM.
+struct Shutdown {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Shutdown {
+    fn listen() -> io::Result<Shutdown> {
+        Ok(Shutdown {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Waits for either signal.
+    async fn requested(&mut self) {
         poll_fn(|cx| {
-            let int = interrupt.poll_recv(cx).is_ready();
-            let term = terminate.poll_recv(cx).is_ready();
+            let int = self.interrupt.poll_recv(cx).is_ready();
+            let term = self.terminate.poll_recv(cx).is_ready();
             if int || term {
                 Poll::Ready(())
             } else {
                 Poll::Pending
             }
         })
-        .await;
-        // Cancel the accept loop and wait until it is gone: its listener is closed then,
-        // so new connections are refused from here on.
-        acceptor.abort();
-        let _ = acceptor.await;
-        let open = clients.open.get();
-        say(format_args!(
-            "shutting down: {open} open connection(s), waiting up to {:?}",
-            args.grace
-        ));
-        let cut = match timeout(args.grace, clients.all_closed()).await {
-            Ok(()) => 0,
-            Err(_) => clients.open.get(),
-        };
-        say(format_args!(
-            "served {} client(s); {cut} cut off at the deadline",
-            clients.served.get()
-        ));
-        Ok(())
-    })
+        .await
+    }
+}
+
+/// What one listener's life came to.
+#[derive(Debug, Default)]
+struct Report {
+    served: u64,
+    cut: usize,
+}
+
+/// Accepts and serves until a shutdown signal; then stops accepting and gives open
+/// connections up to `--grace` to finish.
+async fn serve_until_signal(
+    listener: TcpListener,
+    mut stop: Shutdown,
+    args: &Args,
+    label: &str,
+) -> Report {
+    let clients = Rc::new(Clients::default());
+    let acceptor = corio::spawn(accept_loop(listener, clients.clone(), args.idle));
+    stop.requested().await;
+    // Cancel the accept loop and wait until it is gone: its listener is closed then,
+    // so new connections are refused from here on.
+    acceptor.abort();
+    let _ = acceptor.await;
+    say(format_args!(
+        "{label}shutting down: {} open connection(s), waiting up to {:?}",
+        clients.open.get(),
+        args.grace
+    ));
+    let cut = match timeout(args.grace, clients.all_closed()).await {
+        Ok(()) => 0,
+        Err(_) => clients.open.get(),
+    };
+    Report {
+        served: clients.served.get(),
+        cut,
+    }
 }
 
 /// Prints a status line; a closed stdout (the parent stopped reading) is not an error
@@ -181,15 +284,20 @@ struct Args {
     addr: String,
     idle: Option<Duration>,
     grace: Duration,
+    workers: Option<usize>,
+    pin: bool,
 }
 
-/// `[ADDR] [--idle-timeout SECS] [--grace SECS]`; without the flag the idle timeout is off.
+/// `[ADDR] [--idle-timeout SECS] [--grace SECS] [--workers N [--pin]]`; without the
+/// flags: no idle timeout, 5 s of grace, one thread.
 fn parse_args() -> io::Result<Args> {
     let usage = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
     let mut parsed = Args {
         addr: "127.0.0.1:8080".to_string(),
         idle: None,
         grace: Duration::from_secs(5),
+        workers: None,
+        pin: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -205,6 +313,16 @@ fn parse_args() -> io::Result<Args> {
         match arg.as_str() {
             "--idle-timeout" => parsed.idle = Some(secs("--idle-timeout")?),
             "--grace" => parsed.grace = secs("--grace")?,
+            "--workers" => {
+                let n = args
+                    .next()
+                    .ok_or_else(|| usage("--workers needs N".into()))?;
+                match n.parse() {
+                    Ok(n @ 1..) => parsed.workers = Some(n),
+                    _ => return Err(usage(format!("--workers: bad N {n:?}"))),
+                }
+            }
+            "--pin" => parsed.pin = true,
             _ => parsed.addr = arg,
         }
     }

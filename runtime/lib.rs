@@ -38,6 +38,7 @@
 //! | [`signal`] | `ctrl_c`, `signal(kind)`: Unix signals as streams, through a self-pipe |
 //! | [`sync`] | channels (`mpsc`, `broadcast`, `oneshot`), `Mutex`, `Semaphore`, `Notify` |
 //! | [`metrics`] | counters: tasks, polls, wakes, reactor waits and events |
+//! | [`workers`] | thread-per-core: one runtime per worker thread, `spawn_on` between them |
 //! | `runtime.rs` | [`Runtime`] and its [`Builder`]: ties a backend, a reactor and an executor |
 //!
 //! The cargo feature `futures-io` (off by default) implements `futures_io::AsyncRead` and
@@ -62,6 +63,7 @@ pub mod sync;
 pub mod sys;
 pub mod task;
 pub mod time;
+pub mod workers;
 
 pub use runtime::{Builder, Runtime, BACKEND_ENV};
 pub use sys::Backend;

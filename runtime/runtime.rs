@@ -99,6 +99,10 @@ pub struct Builder {
     custom: Option<SelectorFactory>,
     /// `Some(setting)` once set by the builder; otherwise `CORIO_SLOW_POLL_MS` decides.
     slow_poll: Option<Option<Duration>>,
+    /// Worker threads for `build_workers`; `None`: as many as the process may use cores.
+    workers: Option<usize>,
+    /// Pin each worker to a core.
+    pin_workers: bool,
 }
 
 /// Makes a fresh selector for each runtime a builder builds.
@@ -110,6 +114,8 @@ impl std::fmt::Debug for Builder {
             .field("backend", &self.backend)
             .field("custom", &self.custom.is_some())
             .field("slow_poll", &self.slow_poll)
+            .field("workers", &self.workers)
+            .field("pin_workers", &self.pin_workers)
             .finish()
     }
 }
@@ -164,6 +170,46 @@ impl Builder {
     pub fn slow_poll_threshold(&mut self, threshold: Option<Duration>) -> &mut Builder {
         self.slow_poll = Some(threshold);
         self
+    }
+
+    /// How many worker threads [`build_workers`](Self::build_workers) starts. Without
+    /// this call: as many as the cores this process may use
+    /// (`std::thread::available_parallelism`).
+    pub fn workers(&mut self, count: usize) -> &mut Builder {
+        self.workers = Some(count);
+        self
+    }
+
+    /// Pins worker `i` to the `i`-th core this process may use (Linux; elsewhere
+    /// `build_workers` fails with `Unsupported`).
+    pub fn pin_workers(&mut self, pin: bool) -> &mut Builder {
+        self.pin_workers = pin;
+        self
+    }
+
+    /// Starts the workers: threads each running their own single-threaded runtime with
+    /// this builder's backend and slow-poll settings (see [`workers`](crate::workers)).
+    ///
+    /// # Errors
+    /// If a custom selector was given (a factory made for one thread cannot be shared
+    /// with others), if `workers(0)` was asked, or if any worker cannot build its
+    /// runtime or be pinned; no worker is left running then.
+    pub fn build_workers(&self) -> io::Result<crate::workers::Workers> {
+        if self.custom.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "build_workers: a custom selector factory cannot be shared between threads",
+            ));
+        }
+        let count = match self.workers {
+            Some(count) => count,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let settings = crate::workers::WorkerSettings {
+            backend: self.backend,
+            slow_poll: self.slow_poll,
+        };
+        crate::workers::start(settings, count, self.pin_workers)
     }
 
     /// The built-in backend `build` will use (unless a custom selector was given): the builder's choice, else `CORIO_BACKEND`, else the

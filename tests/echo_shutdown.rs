@@ -9,7 +9,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::example_path;
+use util::{example_path, upper};
 
 /// The echo example with its stdout kept, so the test reads every status line.
 struct Echo {
@@ -150,4 +150,40 @@ fn clients_still_open_at_the_deadline_are_cut_off() {
     let mut rest = Vec::new();
     open.read_to_end(&mut rest).unwrap();
     assert!(rest.is_empty());
+}
+
+#[test]
+fn workers_share_the_port_spread_clients_and_stop_together() {
+    let mut echo = Echo::start(&["--workers", "2"]);
+    for i in 0..32 {
+        let mut client = TcpStream::connect(echo.addr).unwrap();
+        let msg = format!("client {i}");
+        assert_eq!(
+            round_trip(&mut client, msg.as_bytes()),
+            upper(msg.as_bytes())
+        );
+    }
+    echo.signal(libc::SIGTERM);
+    let mut stopping = vec![read_line(&mut echo.out), read_line(&mut echo.out)];
+    stopping.sort();
+    assert_eq!(
+        stopping,
+        [
+            "worker 0: shutting down: 0 open connection(s), waiting up to 5s",
+            "worker 1: shutting down: 0 open connection(s), waiting up to 5s"
+        ]
+    );
+    let last = read_line(&mut echo.out);
+    let per_worker = last
+        .strip_prefix("served 32 client(s); 0 cut off at the deadline; per worker [")
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("{last:?}"));
+    let counts: Vec<u64> = per_worker.split(", ").map(|n| n.parse().unwrap()).collect();
+    assert_eq!(counts.len(), 2);
+    assert_eq!(counts.iter().sum::<u64>(), 32);
+    assert!(
+        counts.iter().all(|&n| n > 0),
+        "one worker served all: {counts:?}"
+    );
+    assert_eq!(echo.exit_code(), Some(0));
 }

@@ -48,6 +48,28 @@ impl TcpListener {
         })
     }
 
+    /// Like [`bind`](Self::bind), with `SO_REUSEPORT` set first: several listeners —
+    /// one per [worker](crate::workers), typically — may bind the same address, and
+    /// Linux spreads incoming connections among them (by a hash of each connection's
+    /// addresses). On macOS and the BSDs the option lets the sockets share the address
+    /// but does not balance (FreeBSD 12+ has `SO_REUSEPORT_LB` for that), so there one
+    /// listener shared by accept loops is the better shape.
+    ///
+    /// Port 0 gives each call a different port; to share an ephemeral port, bind the
+    /// first listener to port 0 and the others to its [`local_addr`](Self::local_addr).
+    ///
+    /// # Errors
+    /// As [`bind`](Self::bind); `AddrInUse` if a socket without `SO_REUSEPORT` (or of
+    /// another user) holds the address.
+    pub fn bind_reuse_port<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        super::each_addr(addr, |addr| {
+            let fd = socket::tcp_socket(&addr)?;
+            socket::set_reuseport(fd.as_raw_fd())?;
+            socket::bind_listen(fd.as_raw_fd(), &addr, BACKLOG)?;
+            TcpListener::from_fd(fd)
+        })
+    }
+
     /// Wraps a listening std socket (it is switched to non-blocking).
     ///
     /// # Errors

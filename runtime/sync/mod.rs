@@ -17,6 +17,7 @@
 //! `waiters.rs` (DESIGN.md §13).
 
 mod block;
+pub(crate) use block::block_on_thread;
 pub mod broadcast;
 pub mod mpsc;
 mod mutex;

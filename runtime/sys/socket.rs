@@ -107,6 +107,12 @@ pub(crate) fn set_nosigpipe(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
+/// Sets `SO_REUSEPORT`: several sockets may bind the same address, and (on Linux) the
+/// kernel spreads incoming connections among the listening ones.
+pub(crate) fn set_reuseport(fd: RawFd) -> io::Result<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, 1)
+}
+
 /// Binds and listens: `SO_REUSEADDR` first, so a restarted server can rebind at once.
 pub(crate) fn bind_listen(fd: RawFd, addr: &SocketAddr, backlog: libc::c_int) -> io::Result<()> {
     setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
