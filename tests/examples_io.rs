@@ -48,11 +48,10 @@ fn unix_example_serves_on_its_path_and_removes_it_on_sigterm() {
     client.read_to_string(&mut reply).unwrap();
     assert_eq!(reply, "OVER A PATH");
 
+    let pid = child.id() as libc::pid_t;
     // SAFETY: kill takes no pointers; the pid is our live child.
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
-        0
-    );
+    let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(sent, 0);
     assert!(child.wait().unwrap().success());
     assert!(!path.exists(), "the socket file was left behind");
 }

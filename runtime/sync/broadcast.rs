@@ -276,9 +276,9 @@ impl<T: Clone> Future for Recv<'_, T> {
         let receiver = &mut *this.receiver;
         let mut state = receiver.shared.lock();
         if let Some(out) = take(&mut receiver.next, &mut state) {
-            if let Some(key) = this.key.take() {
-                state.waiters.remove(key);
-            }
+            let stale = this.key.take().map(|key| state.waiters.remove(key));
+            drop(state);
+            drop(stale); // a waker, outside the lock
             coop::consume();
             return Poll::Ready(out);
         }
@@ -292,11 +292,9 @@ impl<T: Clone> Future for Recv<'_, T> {
             }
             key => {
                 // Not queued yet, or woken (popped) with nothing for us: queue again.
-                if let Some(key) = key {
-                    state.waiters.remove(key);
-                }
+                let stale = key.and_then(|key| state.waiters.remove(key));
                 this.key = Some(state.waiters.push_back(Some(cx.waker().clone())));
-                None
+                stale
             }
         };
         drop(state);
@@ -308,7 +306,8 @@ impl<T: Clone> Future for Recv<'_, T> {
 impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.receiver.shared.lock().waiters.remove(key);
+            let stale = self.receiver.shared.lock().waiters.remove(key);
+            drop(stale); // a waker, outside the lock
         }
     }
 }

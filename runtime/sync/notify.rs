@@ -203,7 +203,9 @@ impl Future for Notified<'_> {
 impl Drop for Notified<'_> {
     fn drop(&mut self) {
         let Some(key) = self.key.take() else { return };
-        let woken_by = self.notify.lock().waiters.remove(key).woken_by;
+        let waiter = self.notify.lock().waiters.remove(key);
+        let woken_by = waiter.woken_by;
+        drop(waiter); // its waker, outside the lock
         if woken_by == Some(By::One) {
             self.notify.notify_one(); // chosen but cancelled: hand the turn on
         }

@@ -89,7 +89,8 @@ impl Semaphore {
         self.acquire_many(1)
     }
 
-    /// Waits for `n` permits at once (collected in arrival order).
+    /// Waits for `n` permits at once (collected in arrival order). Zero permits are
+    /// granted at once unless the semaphore is closed.
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         Acquire {
             semaphore: self,
@@ -237,7 +238,9 @@ impl<'a> Future for Acquire<'a> {
             if state.closed {
                 return Poll::Ready(Err(AcquireError(())));
             }
-            if state.waiters.is_empty() && state.permits >= this.n {
+            // Zero permits are always available (as in tokio): queueing such a request
+            // could strand it behind a waiter that is later cancelled.
+            if this.n == 0 || (state.waiters.is_empty() && state.permits >= this.n) {
                 state.permits -= this.n;
                 coop::consume();
                 return Poll::Ready(Ok(SemaphorePermit {
