@@ -48,6 +48,9 @@ pub(crate) struct Reactor {
     io_woken: RefCell<Vec<(Rc<ScheduledIo>, u8)>>,
     /// Timer wakers a turn fires, likewise.
     timer_woken: RefCell<Vec<Waker>>,
+    /// Counters for `Metrics`: selector waits, and events they returned.
+    waits: Cell<u64>,
+    events_seen: Cell<u64>,
 }
 
 thread_local! {
@@ -108,6 +111,8 @@ impl Reactor {
             events: RefCell::new(Vec::with_capacity(1024)),
             io_woken: RefCell::new(Vec::new()),
             timer_woken: RefCell::new(Vec::new()),
+            waits: Cell::new(0),
+            events_seen: Cell::new(0),
         })
     }
 
@@ -119,6 +124,11 @@ impl Reactor {
     /// The backend's name.
     pub(crate) fn backend_name(&self) -> &'static str {
         self.selector.name()
+    }
+
+    /// Counters: waits on the OS, events it reported.
+    pub(crate) fn stats(&self) -> (u64, u64) {
+        (self.waits.get(), self.events_seen.get())
     }
 
     /// How many fds are registered (for tests and counters).
@@ -174,6 +184,9 @@ impl Reactor {
         let mut events = self.events.borrow_mut();
         events.clear();
         self.selector.select(&mut events, timeout)?;
+        self.waits.set(self.waits.get() + 1);
+        self.events_seen
+            .set(self.events_seen.get() + events.len() as u64);
 
         let mut io_woken = self.io_woken.borrow_mut();
         {
