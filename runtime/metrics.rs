@@ -12,6 +12,10 @@
 //!
 //! Counting is a plain add on the thread that owns the runtime (a `Cell`), except for
 //! wakes from other threads, which add to an atomic on a path that already takes a lock.
+//!
+//! The runtime's own machinery counts like user code: once a `signal` stream exists, its
+//! driver task and self-pipe appear in `tasks_spawned`/`tasks_alive` and
+//! `registered_sources`.
 
 use std::cell::Cell;
 
@@ -28,7 +32,8 @@ pub struct Metrics {
     /// Wakes on the runtime's own thread that put a task on the run queue (a wake of a
     /// task already queued is free and not counted).
     pub wakes_local: u64,
-    /// Wakes from other threads that put a task on the run queue.
+    /// Wakes that went through the cross-thread queue: from other threads, and from this
+    /// thread while the runtime was not the one running (outside its `block_on`).
     pub wakes_remote: u64,
     /// Times the reactor asked the OS for events (`epoll_wait`, `poll`, `kevent`).
     pub reactor_waits: u64,

@@ -92,3 +92,15 @@ fn a_stream_that_outlives_its_runtime_ends() {
         assert_eq!(s.recv().await, None);
     });
 }
+
+#[test]
+fn a_second_live_runtime_on_the_same_thread_gets_its_own_driver() {
+    let first = corio::Runtime::new().unwrap();
+    let _kept = first.block_on(async { signal(SignalKind::from_raw(libc::SIGVTALRM)).unwrap() });
+    let second = corio::Runtime::new().unwrap();
+    second.block_on(within(LIMIT, "second runtime", async {
+        let mut s = signal(SignalKind::from_raw(libc::SIGVTALRM)).unwrap();
+        raise(libc::SIGVTALRM);
+        assert_eq!(s.recv().await, Some(()));
+    }));
+}

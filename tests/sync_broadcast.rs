@@ -399,3 +399,17 @@ fn draining_a_full_broadcast_backlog_still_lets_other_tasks_run() {
         "the other task ran only after {seen} messages"
     );
 }
+
+/// A message may carry a `Sender` of its own channel: cloning it for a receiver (under
+/// the channel's lock) must not take that lock again.
+#[test]
+fn a_message_holding_a_sender_of_its_channel_is_received() {
+    #[derive(Clone)]
+    struct Msg {
+        reply: broadcast::Sender<Msg>,
+    }
+    let (tx, mut rx) = broadcast::channel(4);
+    tx.send(Msg { reply: tx.clone() }).unwrap();
+    let got = rx.try_recv().unwrap();
+    assert_eq!(got.reply.receiver_count(), 1);
+}

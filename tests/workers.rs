@@ -246,3 +246,21 @@ fn pinned_workers_each_run_on_one_core() {
         assert_eq!(cpus.unwrap(), 1);
     }
 }
+
+#[test]
+fn blocking_waits_on_a_runtime_thread_panic_instead_of_deadlocking() {
+    let workers = two_workers();
+    let inner = workers.spawn_on(1, async {}).unwrap();
+    let outcome = workers
+        .spawn_on(0, async move { inner.join() }) // a blocking join on a worker
+        .unwrap()
+        .join();
+    let err = outcome.unwrap_err();
+    assert!(err.is_panic());
+    assert!(err.to_string().contains("blocking wait"), "{err}");
+    corio::block_on(async {
+        let (_tx, mut rx) = corio::sync::mpsc::channel::<u8>(1);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rx.blocking_recv()));
+        assert!(caught.is_err());
+    });
+}

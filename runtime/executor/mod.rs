@@ -126,7 +126,19 @@ pub(crate) fn try_spawn<F>(future: F, name: Option<&str>) -> std::io::Result<Joi
 where
     F: Future + 'static,
 {
-    let location = Location::caller();
+    try_spawn_at(future, name, Location::caller())
+}
+
+/// [`try_spawn`] with the spawn site given (for work handed over from elsewhere, such as
+/// another worker, whose user-facing call site was recorded there).
+pub(crate) fn try_spawn_at<F>(
+    future: F,
+    name: Option<&str>,
+    location: &'static Location<'static>,
+) -> std::io::Result<JoinHandle<F::Output>>
+where
+    F: Future + 'static,
+{
     let core = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten();
     match core {
         Some(core) => Ok(core.spawn(future, TaskMeta::new(name, location))),
@@ -134,6 +146,13 @@ where
             "no corio runtime on this thread: spawn inside corio::block_on",
         )),
     }
+}
+
+/// Whether a runtime's `block_on` is running on this thread.
+pub(crate) fn is_running_here() -> bool {
+    CURRENT_PTR
+        .try_with(|p| !p.get().is_null())
+        .unwrap_or(false)
 }
 
 /// The counters of this thread's runtime, if one is running.

@@ -30,10 +30,13 @@ use crate::reactor::Direction;
 /// .unwrap();
 /// ```
 ///
+/// One task at a time may wait in each direction (a second waiter replaces the first,
+/// which is then not woken): share a socket between tasks through a channel rather than
+/// by having several tasks await `recv_from` on it.
+///
 /// An empty datagram is a datagram: `send_to(&[], ..)` sends one and `recv_from` returns
 /// `Ok((0, from))` for it. A datagram longer than the buffer is truncated to it (the rest
-/// is discarded by the kernel), as with std. One task at a time may wait in each
-/// direction.
+/// is discarded by the kernel), as with std.
 #[derive(Debug)]
 pub struct UdpSocket {
     source: Source<std::net::UdpSocket>,
@@ -79,7 +82,8 @@ impl UdpSocket {
     }
 
     /// Sends one datagram to `target` when the socket can take it; returns the bytes sent.
-    /// The address is resolved once, before waiting.
+    /// The address is resolved once, before waiting, by std's *blocking* resolver (unlike
+    /// tokio's): pass a `SocketAddr` (or an `"ip:port"` string) on a hot path.
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
         let target = target
             .to_socket_addrs()?

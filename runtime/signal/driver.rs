@@ -3,8 +3,8 @@
 //!
 //! Without it, each stream would have to park on the pipe itself, and a source holds one
 //! waiter per direction. The task is spawned with the runtime's first stream and lives as
-//! long as the runtime; streams find it through a thread-local weak reference, so a later
-//! runtime on the same thread starts its own.
+//! long as the runtime; streams find it through a thread-local list of weak references
+//! keyed by the runtime's reactor, so every runtime on a thread has its own.
 
 use std::cell::RefCell;
 use std::future::poll_fn;
@@ -16,7 +16,7 @@ use slab::Slab;
 
 use super::handler::LentPipe;
 use crate::io::source::Source;
-use crate::reactor::Direction;
+use crate::reactor::{Direction, Reactor};
 
 /// What streams and the driver task share: the streams' wakers.
 #[derive(Debug, Default)]
@@ -25,22 +25,32 @@ pub(super) struct Hub {
 }
 
 thread_local! {
-    /// The running driver's hub, if this thread's runtime has one.
-    static HUB: RefCell<Weak<Hub>> = const { RefCell::new(Weak::new()) };
+    /// The hubs of this thread's runtimes, keyed by their reactor: several runtimes may
+    /// live on one thread (one after another, or one nested in another's `block_on`), and
+    /// each needs its own driver.
+    static HUBS: RefCell<Vec<(*const Reactor, Weak<Hub>)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Hub {
     /// This runtime's hub, starting the driver task if there is none.
     pub(super) fn current() -> io::Result<Weak<Hub>> {
-        let existing = HUB.with(|h| h.borrow().clone());
-        if existing.strong_count() > 0 {
-            return Ok(existing);
+        // Also checks that we are inside a runtime (spawning would panic otherwise).
+        let reactor = Rc::as_ptr(&crate::reactor::current()?);
+        let existing = HUBS.with(|hubs| {
+            let mut hubs = hubs.borrow_mut();
+            // A dead hub's runtime is gone (its reactor address may be reused).
+            hubs.retain(|(_, hub)| hub.strong_count() > 0);
+            hubs.iter()
+                .find(|(r, _)| *r == reactor)
+                .map(|(_, hub)| hub.clone())
+        });
+        if let Some(hub) = existing {
+            return Ok(hub);
         }
-        // Registering first also checks that we are inside a runtime (spawn would panic).
         let pipe = Source::new(LentPipe::take()?, true)?;
         let hub = Rc::new(Hub::default());
         let weak = Rc::downgrade(&hub);
-        HUB.with(|h| *h.borrow_mut() = weak.clone());
+        HUBS.with(|hubs| hubs.borrow_mut().push((reactor, weak.clone())));
         crate::executor::spawn(drive(pipe, hub));
         Ok(weak)
     }

@@ -21,8 +21,9 @@ use crate::sys;
 /// Signal numbers we accept are below this (Linux's real-time signals end at 64).
 pub(super) const MAX_SIGNAL: usize = 65;
 
-/// How many runtimes may listen for signals at once.
-const MAX_PIPES: usize = 64;
+/// How many runtimes may listen for signals at once (the handler scans this many slots,
+/// one atomic load each, so the bound is cheap to keep generous: workers on big machines).
+const MAX_PIPES: usize = 1024;
 
 /// Deliveries of each signal since the process started.
 static DELIVERED: [AtomicU64; MAX_SIGNAL] = [const { AtomicU64::new(0) }; MAX_SIGNAL];
@@ -107,7 +108,7 @@ impl LentPipe {
                 let index = pool.made.len();
                 if index == MAX_PIPES {
                     return Err(io::Error::other(
-                        "too many runtimes listening for signals at once (64)",
+                        "too many runtimes listening for signals at once (1024)",
                     ));
                 }
                 let (read, write) = sys::fd::pipe()?;

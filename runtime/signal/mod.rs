@@ -147,7 +147,9 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     })
 }
 
-/// Completes at the next Ctrl-C (`SIGINT`) after the call.
+/// Completes at the next Ctrl-C (`SIGINT`) after this future is first polled (it is an
+/// `async fn`: nothing is registered before that; create a [`signal`] stream early to
+/// catch everything from a known point).
 ///
 /// # Errors
 /// As [`signal`].

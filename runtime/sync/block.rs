@@ -22,7 +22,17 @@ impl Wake for Unpark {
 
 /// Polls `future` on this thread, parking between polls until its waker fires.
 /// (A spurious unpark only costs one extra poll.)
+///
+/// # Panics
+/// On a thread running a corio runtime: parking it would stall every task there,
+/// including, often, the one that would wake us — a silent deadlock. (tokio panics too.)
+#[track_caller]
 pub(crate) fn block_on_thread<F: Future>(future: F) -> F::Output {
+    assert!(
+        !crate::executor::is_running_here(),
+        "corio: a blocking wait (blocking_send, blocking_recv, join, block_on_each) was \
+         called on a runtime thread; await the future instead"
+    );
     let mut future = pin!(future);
     let waker = Arc::new(Unpark(thread::current())).into();
     let mut cx = Context::from_waker(&waker);

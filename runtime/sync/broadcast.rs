@@ -27,6 +27,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -45,10 +46,10 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     );
     let shared = Arc::new(Shared {
         capacity,
+        senders: AtomicUsize::new(1),
         state: Mutex::new(State {
             ring: VecDeque::with_capacity(capacity),
             head: 0,
-            senders: 1,
             receivers: 1,
             waiters: WaitList::new(),
         }),
@@ -62,6 +63,9 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 
 struct Shared<T> {
     capacity: usize,
+    /// Live senders. An atomic outside the lock, so cloning a `Sender` never takes the
+    /// lock — a message that holds a `Sender` is cloned *under* the lock (see `take`).
+    senders: AtomicUsize,
     state: Mutex<State<T>>,
 }
 
@@ -69,7 +73,6 @@ struct State<T> {
     /// The kept messages; `ring[0]` has sequence number `head`.
     ring: VecDeque<T>,
     head: u64,
-    senders: usize,
     receivers: usize,
     /// Receivers waiting for the next message.
     waiters: WaitList<Option<Waker>>,
@@ -88,19 +91,23 @@ impl<T> Shared<T> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Wakes every waiting receiver, in batches, outside the lock.
+    /// Wakes every receiver waiting now, in batches, outside the lock. Only as many as
+    /// were queued at the start: a receiver that wakes, finds nothing newer and queues
+    /// again while a later batch is gathered is not woken twice by one send.
     fn wake_all<'a>(&'a self, mut state: MutexGuard<'a, State<T>>) {
         let mut batch = WakeBatch::new();
+        let mut left = state.waiters.len();
         loop {
-            while batch.has_room() {
+            while batch.has_room() && left > 0 {
                 let Some(key) = state.waiters.pop_front() else {
                     break;
                 };
+                left -= 1;
                 if let Some(waker) = state.waiters.get_mut(key).take() {
                     batch.push(waker);
                 }
             }
-            let more = !state.waiters.is_empty();
+            let more = left > 0 && !state.waiters.is_empty();
             drop(state);
             batch.wake_all();
             if !more {
@@ -155,7 +162,7 @@ impl<T> Sender<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        self.shared.lock().senders += 1;
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
         Sender {
             shared: self.shared.clone(),
         }
@@ -165,9 +172,10 @@ impl<T> Clone for Sender<T> {
 impl<T> Drop for Sender<T> {
     /// The last sender leaving wakes the receivers: after draining, they see `Closed`.
     fn drop(&mut self) {
-        let mut state = self.shared.lock();
-        state.senders -= 1;
-        if state.senders == 0 {
+        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Waking under the lock orders this after any receiver that registered having
+            // seen a sender still alive.
+            let state = self.shared.lock();
             self.shared.wake_all(state);
         }
     }
@@ -194,7 +202,7 @@ impl<T: Clone> Receiver<T> {
     /// The next message if there is one now.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.shared.lock();
-        match take(&mut self.next, &mut state) {
+        match take(&mut self.next, &mut state, &self.shared.senders) {
             Some(Ok(value)) => Ok(value),
             Some(Err(RecvError::Lagged(n))) => Err(TryRecvError::Lagged(n)),
             Some(Err(RecvError::Closed)) => Err(TryRecvError::Closed),
@@ -204,7 +212,13 @@ impl<T: Clone> Receiver<T> {
 }
 
 /// A next message for the receiver at `next`, or a final answer, if either is available now.
-fn take<T: Clone>(next: &mut u64, state: &mut State<T>) -> Option<Result<T, RecvError>> {
+/// The message is cloned under the channel's lock: keep `T::clone` cheap (put large
+/// payloads in an `Arc`), and never make it wait on this channel.
+fn take<T: Clone>(
+    next: &mut u64,
+    state: &mut State<T>,
+    senders: &AtomicUsize,
+) -> Option<Result<T, RecvError>> {
     if *next < state.head {
         let missed = state.head - *next;
         *next = state.head;
@@ -215,7 +229,7 @@ fn take<T: Clone>(next: &mut u64, state: &mut State<T>) -> Option<Result<T, Recv
         *next += 1;
         return Some(Ok(value));
     }
-    (state.senders == 0).then_some(Err(RecvError::Closed))
+    (senders.load(Ordering::Acquire) == 0).then_some(Err(RecvError::Closed))
 }
 
 impl<T> Receiver<T> {
@@ -275,7 +289,7 @@ impl<T: Clone> Future for Recv<'_, T> {
         }
         let receiver = &mut *this.receiver;
         let mut state = receiver.shared.lock();
-        if let Some(out) = take(&mut receiver.next, &mut state) {
+        if let Some(out) = take(&mut receiver.next, &mut state, &receiver.shared.senders) {
             let stale = this.key.take().map(|key| state.waiters.remove(key));
             drop(state);
             drop(stale); // a waker, outside the lock

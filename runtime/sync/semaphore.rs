@@ -91,7 +91,16 @@ impl Semaphore {
 
     /// Waits for `n` permits at once (collected in arrival order). Zero permits are
     /// granted at once unless the semaphore is closed.
+    ///
+    /// # Panics
+    /// If `n` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS): such a request could never be
+    /// served and would block every waiter behind it.
+    #[track_caller]
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
+        assert!(
+            n <= Self::MAX_PERMITS,
+            "acquire_many: more than MAX_PERMITS permits"
+        );
         Acquire {
             semaphore: self,
             n,
@@ -119,7 +128,8 @@ impl Semaphore {
         self.try_acquire_many(1)
     }
 
-    /// `n` permits if they are free now and nobody is queued ahead.
+    /// `n` permits if they are free now and nobody is queued ahead (for `n` above
+    /// [`MAX_PERMITS`](Self::MAX_PERMITS), never: `NoPermits`).
     pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         let mut state = self.lock();
         if state.closed {

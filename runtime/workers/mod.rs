@@ -201,6 +201,7 @@ impl Workers {
     }
 
     /// See [`WorkersHandle::spawn_on`].
+    #[track_caller]
     pub fn spawn_on<F>(&self, worker: usize, future: F) -> io::Result<RemoteJoinHandle<F::Output>>
     where
         F: Future + Send + 'static,
@@ -210,6 +211,7 @@ impl Workers {
     }
 
     /// See [`WorkersHandle::spawn_on_with`].
+    #[track_caller]
     pub fn spawn_on_with<M, F>(
         &self,
         worker: usize,
@@ -223,6 +225,10 @@ impl Workers {
         self.handle.spawn_on_with(worker, make)
     }
 
+    /// # Panics
+    /// When called on a worker (or any runtime) thread: it blocks the thread. Spawn with
+    /// [`spawn_on_with`](Self::spawn_on_with) and await the handles there instead.
+    ///
     /// Runs `make(index)` as a task on every worker — the future is built on the worker,
     /// so it need not be `Send` — and blocks this thread until all have finished. The
     /// usual way to start a thread-per-core server: each worker binds its own
@@ -289,6 +295,7 @@ impl WorkersHandle {
     ///
     /// # Errors
     /// `InvalidInput` for an index out of range; `NotConnected` once the workers stopped.
+    #[track_caller]
     pub fn spawn_on<F>(&self, worker: usize, future: F) -> io::Result<RemoteJoinHandle<F::Output>>
     where
         F: Future + Send + 'static,
@@ -302,6 +309,7 @@ impl WorkersHandle {
     ///
     /// # Errors
     /// As [`spawn_on`](Self::spawn_on).
+    #[track_caller]
     pub fn spawn_on_with<M, F>(
         &self,
         worker: usize,
@@ -318,15 +326,18 @@ impl WorkersHandle {
                 format!("no worker {worker}: there are {}", self.len()),
             )
         })?;
+        let location = std::panic::Location::caller(); // the spawn site reports name
         let (tx, rx) = oneshot::channel();
         let abort = Arc::new(AbortState::default());
         let task_abort = abort.clone();
         let job = Box::new(move || match catch_unwind(AssertUnwindSafe(make)) {
             Ok(future) => {
-                crate::spawn(async move {
+                let task = async move {
                     let result = RemoteTask::new(future, task_abort).await;
                     let _ = tx.send(result); // the handle may be gone: nobody to tell
-                });
+                };
+                // Always a runtime here: jobs run inside the worker's block_on.
+                let _ = crate::executor::try_spawn_at(task, None, location);
             }
             Err(payload) => {
                 let _ = tx.send(Err(JoinError::panic(payload)));

@@ -107,6 +107,10 @@ impl<T> RemoteJoinHandle<T> {
 
     /// Blocks this thread until the task finishes. For plain threads (such as `main`
     /// after starting the workers); inside a task, `.await` the handle instead.
+    ///
+    /// # Panics
+    /// On a runtime thread (a worker's included), where blocking would stall its tasks.
+    #[track_caller]
     pub fn join(self) -> Result<T, JoinError> {
         crate::sync::block_on_thread(self)
     }

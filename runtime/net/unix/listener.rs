@@ -29,6 +29,8 @@ impl UnixListener {
     /// # Errors
     /// If the path is taken or unreachable, or outside a corio runtime.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        // Outside a runtime, fail before the socket file exists (it would outlive us).
+        crate::reactor::current()?;
         UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
     }
 

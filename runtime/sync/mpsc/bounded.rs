@@ -69,7 +69,10 @@ impl<T> Sender<T> {
     }
 
     /// [`send`](Self::send) from a thread outside any runtime (it parks the thread).
-    /// Calling it on a runtime thread would stall every task there.
+    ///
+    /// # Panics
+    /// On a runtime thread, where parking would stall every task there.
+    #[track_caller]
     pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
         block_on_thread(self.send(value))
     }
@@ -146,6 +149,10 @@ impl<T> Receiver<T> {
     }
 
     /// [`recv`](Self::recv) from a thread outside any runtime (it parks the thread).
+    ///
+    /// # Panics
+    /// On a runtime thread, where parking would stall every task there.
+    #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
         block_on_thread(self.recv())
     }

@@ -79,6 +79,7 @@ impl<T> UnboundedReceiver<T> {
     }
 
     /// See [`Receiver::blocking_recv`].
+    #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
         self.inner.blocking_recv()
     }
