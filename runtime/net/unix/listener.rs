@@ -51,9 +51,10 @@ impl UnixListener {
         self.source.get_ref().local_addr()
     }
 
-    /// Accepts the next connection. The same policy as [`TcpListener::accept`]
-    /// (crate::net::TcpListener::accept): aborted connections are skipped, and after
-    /// descriptor exhaustion the next call pauses first instead of spinning.
+    /// Accepts the next connection, with the same policy as
+    /// [`TcpListener::accept`](crate::net::TcpListener::accept): aborted connections are
+    /// skipped, and after descriptor exhaustion the next call pauses first instead of
+    /// spinning.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         self.backoff.accept(|cx| self.poll_accept(cx)).await
     }
