@@ -5,11 +5,13 @@
 //! cargo run --release -p corio-bench -- ladder [--quick]   # every ladder rung
 //! cargo run --release -p corio-bench -- micro  [--quick]   # spawn, yield, timers, remote wakes
 //! cargo run --release -p corio-bench -- counts [--quick]   # syscalls and instructions per request
+//! cargo run --release -p corio-bench -- http   [--quick]   # wrk: the http example vs its tokio port
 //! ```
 //!
 //! Each suite writes `bench/results/<suite>.md` (and `.svg` where there is a chart).
 
 mod counts;
+mod http;
 mod loadgen;
 mod micro;
 mod peers;
@@ -42,14 +44,17 @@ fn main() -> ExitCode {
     let quick = args.iter().any(|a| a == "--quick");
     let result = match args.first().map(String::as_str) {
         Some("serve") if args.len() >= 3 => servers::serve(&args[1], &args[2]),
+        Some("serve-http") if args.len() >= 3 => http::serve_tokio(&args[1], &args[2]),
         Some("peers") => peers::peers(quick, &list(&args, "--servers"), &numbers(&args, "--conns")),
         Some("ladder") => peers::ladder(quick),
         Some("micro") => micro::run(quick),
         Some("counts") => counts::run(quick),
+        Some("http") => http::run(quick),
         _ => {
             eprintln!(
-                "usage: corio-bench peers|ladder|micro|counts [--quick] \
-                 [--servers a,b] [--conns n,m] (the last two for peers)"
+                "usage: corio-bench peers|ladder|micro|counts|http [--quick] \
+                 [--servers a,b] [--conns n,m] (the last two for peers)\n\
+                 http: wrk against the http example (corio) and its tokio port"
             );
             return ExitCode::from(2);
         }
