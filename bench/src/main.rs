@@ -5,13 +5,16 @@
 //! cargo run --release -p corio-bench -- ladder [--quick]   # every ladder rung
 //! cargo run --release -p corio-bench -- micro  [--quick]   # spawn, yield, timers, remote wakes
 //! cargo run --release -p corio-bench -- counts [--quick]   # syscalls and instructions per request
+//! cargo run --release -p corio-bench -- scaling [--quick]  # 1 and 2 event loops on 1 and 2 cores
 //! cargo run --release -p corio-bench -- http   [--quick]   # wrk: the http example vs its tokio port
+//! cargo run --release -p corio-bench -- hyper  [--quick]   # wrk: hyper on corio vs hyper on tokio
 //! ```
 //!
 //! Each suite writes `bench/results/<suite>.md` (and `.svg` where there is a chart).
 
 mod counts;
 mod http;
+mod hyper_bench;
 mod loadgen;
 mod micro;
 mod peers;
@@ -47,14 +50,17 @@ fn main() -> ExitCode {
         Some("serve-http") if args.len() >= 3 => http::serve_tokio(&args[1], &args[2]),
         Some("peers") => peers::peers(quick, &list(&args, "--servers"), &numbers(&args, "--conns")),
         Some("ladder") => peers::ladder(quick),
+        Some("scaling") => peers::scaling(quick),
         Some("micro") => micro::run(quick),
         Some("counts") => counts::run(quick),
         Some("http") => http::run(quick),
+        Some("hyper") => hyper_bench::main(&args[1..]),
         _ => {
             eprintln!(
-                "usage: corio-bench peers|ladder|micro|counts|http [--quick] \
+                "usage: corio-bench peers|ladder|micro|counts|scaling|http|hyper [--quick] \
                  [--servers a,b] [--conns n,m] (the last two for peers)\n\
-                 http: wrk against the http example (corio) and its tokio port"
+                 http: wrk against the http example (corio) and its tokio port\n\
+                 hyper: wrk against hyper on corio and on tokio"
             );
             return ExitCode::from(2);
         }

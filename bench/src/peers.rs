@@ -44,18 +44,26 @@ fn plan(quick: bool, full_points: &[(usize, usize)], quick_points: &[(usize, usi
 
 /// Starts `program args.. 127.0.0.1:0` pinned to the server CPU; waits for its address.
 pub fn start(program: &Path, args: &[&str]) -> io::Result<(Child, SocketAddr)> {
+    start_on(program, args, &[SERVER_CPU])
+}
+
+/// Like [`start`], allowing the server the CPUs in `cpus` (those the machine has).
+pub fn start_on(program: &Path, args: &[&str], cpus: &[usize]) -> io::Result<(Child, SocketAddr)> {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .arg("127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    if cores() >= 2 {
+    let cpus: Vec<usize> = cpus.iter().copied().filter(|&c| c < cores()).collect();
+    if cores() >= 2 && !cpus.is_empty() {
         // SAFETY: pre_exec runs in the forked child before exec; sched_setaffinity is
-        // async-signal-safe and touches only the local set.
+        // async-signal-safe and touches only the local set (moved into the closure).
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
                 let mut set: libc::cpu_set_t = std::mem::zeroed();
-                libc::CPU_SET(SERVER_CPU, &mut set);
+                for &cpu in &cpus {
+                    libc::CPU_SET(cpu, &mut set);
+                }
                 libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
                 Ok(())
             });
@@ -99,15 +107,40 @@ pub fn raise_fd_limit() {
     }
 }
 
+/// A server under test: its report name, how to start it, and the CPUs it may use.
+pub struct Contender {
+    pub name: String,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub cpus: Vec<usize>,
+}
+
+impl Contender {
+    /// `corio-bench serve NAME` on as many CPUs (from CPU 0) as it has event-loop threads.
+    fn bench_server(me: &Path, name: &str) -> Contender {
+        Contender::bench_server_on(me, name, name, (0..crate::servers::threads(name)).collect())
+    }
+
+    /// `corio-bench serve SERVER`, reported as `label`, on `cpus`.
+    pub fn bench_server_on(me: &Path, label: &str, server: &str, cpus: Vec<usize>) -> Contender {
+        Contender {
+            name: label.to_string(),
+            program: me.to_path_buf(),
+            args: vec!["serve".to_string(), server.to_string()],
+            cpus,
+        }
+    }
+}
+
 /// One measurement: a fresh server process, one load point.
 fn measure(
-    program: &Path,
-    args: &[&str],
+    who: &Contender,
     conns: usize,
     msg: usize,
     plan: &Plan,
 ) -> io::Result<(LoadResult, u64, u64, f64)> {
-    let (mut child, addr) = start(program, args)?;
+    let args: Vec<&str> = who.args.iter().map(String::as_str).collect();
+    let (mut child, addr) = start_on(&who.program, &args, &who.cpus)?;
     let pid = child.id();
     let rss_before = proc_stats::rss_kib(pid);
     let cpu_before = proc_stats::cpu_secs(pid);
@@ -118,8 +151,8 @@ fn measure(
     Ok((result?, rss_before, rss_after, cpu))
 }
 
-/// Runs `servers` (name, program, args) over `plan`, taking turns; returns one row each.
-fn sweep(servers: &[(String, PathBuf, Vec<String>)], plan: &Plan) -> Vec<Row> {
+/// Runs `servers` over `plan`, taking turns; returns one row each.
+fn sweep(servers: &[Contender], plan: &Plan) -> Vec<Row> {
     raise_fd_limit();
     if cores() >= 2 {
         loadgen::pin_to_cpu(LOAD_CPU);
@@ -131,14 +164,13 @@ fn sweep(servers: &[(String, PathBuf, Vec<String>)], plan: &Plan) -> Vec<Row> {
             // Rotate the order each round so no server always runs first or last.
             for k in 0..servers.len() {
                 let i = (k + round) % servers.len();
-                let (name, program, args) = &servers[i];
-                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let name = &servers[i].name;
                 eprint!(
                     "\r{name:>22} {conns:>6} conns {msg:>5} B  round {}/{}   ",
                     round + 1,
                     plan.rounds
                 );
-                match measure(program, &args, conns, msg, plan) {
+                match measure(&servers[i], conns, msg, plan) {
                     Ok(m) => per_server[i].push(m),
                     Err(e) => eprintln!("\n{name} at {conns} connections: {e}"),
                 }
@@ -156,7 +188,7 @@ fn sweep(servers: &[(String, PathBuf, Vec<String>)], plan: &Plan) -> Vec<Row> {
             let total: u64 = ms.iter().map(|m| m.0.total_requests).sum();
             let cpu: f64 = ms.iter().map(|m| m.3).sum();
             rows.push(Row {
-                server: servers[i].0.clone(),
+                server: servers[i].name.clone(),
                 conns,
                 msg_len: msg,
                 rps,
@@ -176,6 +208,44 @@ fn sweep(servers: &[(String, PathBuf, Vec<String>)], plan: &Plan) -> Vec<Row> {
     }
     eprintln!();
     rows
+}
+
+/// `scaling`: one and two event-loop threads on one and two cores, with the load
+/// generator alone on its core — what a 2-core machine can say about scaling.
+pub fn scaling(quick: bool) -> io::Result<()> {
+    let full = [(100, 64), (1_000, 64)];
+    let plan = plan(quick, &full, &full[..1]);
+    let me = std::env::current_exe()?;
+    let servers = vec![
+        Contender::bench_server_on(&me, "corio 1 worker, 1 core", "corio", vec![SERVER_CPU]),
+        Contender::bench_server_on(&me, "corio 2 workers, 1 core", "corio-2w", vec![SERVER_CPU]),
+        Contender::bench_server_on(
+            &me,
+            "corio 2 workers, 2 cores",
+            "corio-2w",
+            vec![SERVER_CPU, LOAD_CPU],
+        ),
+        Contender::bench_server_on(
+            &me,
+            "tokio current_thread, 1 core",
+            "tokio",
+            vec![SERVER_CPU],
+        ),
+        Contender::bench_server_on(
+            &me,
+            "tokio mt 2 threads, 1 core",
+            "tokio-mt2",
+            vec![SERVER_CPU],
+        ),
+        Contender::bench_server_on(
+            &me,
+            "tokio mt 2 threads, 2 cores",
+            "tokio-mt2",
+            vec![SERVER_CPU, LOAD_CPU],
+        ),
+    ];
+    let rows = sweep(&servers, &plan);
+    write("scaling", &rows, &plan, "The load generator (one thread) always has CPU 1. \"1 core\": the server may use CPU 0 only; \"2 cores\": CPUs 0 and 1, so its second thread shares the load generator's core. On a 2-core machine this cannot show two-core scaling — there is no third core for the client — it shows what a second event loop costs or gains when cores are contended, and the per-core cost (CPU s per 100k requests) the model in DESIGN.md §17 starts from.")
 }
 
 fn write(suite: &str, rows: &[Row], plan: &Plan, note: &str) -> io::Result<()> {
@@ -211,19 +281,13 @@ pub fn peers(quick: bool, only_servers: &[String], only_conns: &[usize]) -> io::
         plan.points.retain(|(conns, _)| only_conns.contains(conns));
     }
     let me = std::env::current_exe()?;
-    let servers: Vec<(String, PathBuf, Vec<String>)> = crate::servers::SERVERS
+    let servers: Vec<Contender> = crate::servers::SERVERS
         .iter()
         .filter(|s| only_servers.is_empty() || only_servers.iter().any(|o| o == *s))
-        .map(|s| {
-            (
-                s.to_string(),
-                me.clone(),
-                vec!["serve".to_string(), s.to_string()],
-            )
-        })
+        .map(|s| Contender::bench_server(&me, s))
         .collect();
     let rows = sweep(&servers, &plan);
-    write("peers", &rows, &plan, "Servers: corio, tokio current_thread, smol LocalExecutor + async-io, a raw epoll loop, std thread per connection. Spread = (max - min) / median over rounds.")
+    write("peers", &rows, &plan, "Servers: corio, tokio current_thread, smol LocalExecutor + async-io, a raw epoll loop, std thread per connection, and two servers on two threads: corio-2w (two corio workers, one SO_REUSEPORT listener each) and tokio-mt2 (tokio multi_thread, 2 worker threads). The one-thread servers are pinned to CPU 0; the two-thread ones may use CPUs 0 and 1, so on a 2-core machine they share CPU 1 with the load generator (see `scaling` for the run that separates them). Spread = (max - min) / median over rounds.")
 }
 
 /// `ladder`: every rung of the ladder that is built, plus the echo example on top.
@@ -250,7 +314,12 @@ pub fn ladder(quick: bool) -> io::Result<()> {
     names.sort();
     names.push("echo".into());
     for name in names {
-        servers.push((name.clone(), dir.join(&name), Vec::new()));
+        servers.push(Contender {
+            program: dir.join(&name),
+            name,
+            args: Vec::new(),
+            cpus: vec![SERVER_CPU],
+        });
     }
     let rows = sweep(&servers, &plan);
     write("ladder", &rows, &plan, "Every rung of the ladder (examples/ladder_*) and echo (corio) on top. The blocking rung serves one client at a time, so past one connection only the first client is answered; the select rung refuses descriptors past FD_SETSIZE.")

@@ -1,0 +1,80 @@
+//! `futures_io::AsyncRead`/`AsyncWrite` for corio's byte streams (cargo feature
+//! `futures-io`, off by default).
+//!
+//! Each impl forwards to the type's own [`AsyncRead`]/[`AsyncWrite`] impl, so the
+//! `futures-io` view and corio's view of a stream are the same code: the same readiness
+//! loop, the same coop budget, `poll_close` shutting down the write side (`shutdown(Write)`
+//! for sockets, nothing for [`AsyncFd`]). The vectored methods keep `futures-io`'s
+//! defaults (the first non-empty buffer), as corio has no vectored I/O.
+//!
+//! A blanket `impl<T: corio::io::AsyncRead> futures_io::AsyncRead for T` is not possible:
+//! `futures-io` already implements its traits for `&mut T`, `Box<T>` and `Pin<P>`, which
+//! such a blanket would overlap. So the types are listed, one macro call each.
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::{AsyncFd, AsyncRead, AsyncWrite};
+use crate::net::split::sealed::Duplex;
+use crate::net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpStream, UnixStream, WriteHalf};
+
+/// `futures_io::AsyncRead` for `$ty` through `<$ty as corio::io::AsyncRead>`.
+macro_rules! futures_read {
+    (impl<$($param:ident: $bound:path),*> for $ty:ty) => {
+        impl<$($param: $bound),*> futures_io::AsyncRead for $ty {
+            #[inline]
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                <Self as AsyncRead>::poll_read(self, cx, buf)
+            }
+        }
+    };
+}
+
+/// `futures_io::AsyncWrite` for `$ty` through `<$ty as corio::io::AsyncWrite>`.
+macro_rules! futures_write {
+    (impl<$($param:ident: $bound:path),*> for $ty:ty) => {
+        impl<$($param: $bound),*> futures_io::AsyncWrite for $ty {
+            #[inline]
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                <Self as AsyncWrite>::poll_write(self, cx, buf)
+            }
+
+            #[inline]
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                <Self as AsyncWrite>::poll_flush(self, cx)
+            }
+
+            #[inline]
+            fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                <Self as AsyncWrite>::poll_close(self, cx)
+            }
+        }
+    };
+}
+
+futures_read!(impl<> for TcpStream);
+futures_write!(impl<> for TcpStream);
+futures_read!(impl<> for &TcpStream);
+futures_write!(impl<> for &TcpStream);
+futures_read!(impl<> for UnixStream);
+futures_write!(impl<> for UnixStream);
+futures_read!(impl<> for &UnixStream);
+futures_write!(impl<> for &UnixStream);
+
+futures_read!(impl<S: Duplex> for ReadHalf<'_, S>);
+futures_write!(impl<S: Duplex> for WriteHalf<'_, S>);
+futures_read!(impl<S: Duplex> for OwnedReadHalf<S>);
+futures_write!(impl<S: Duplex> for OwnedWriteHalf<S>);
+
+futures_read!(impl<T: AsRawFd> for AsyncFd<T>);
+futures_write!(impl<T: AsRawFd> for AsyncFd<T>);
