@@ -24,6 +24,7 @@ use hyper::service::service_fn;
 
 use crate::peers::{cores, raise_fd_limit, start};
 use crate::report::{median, results_dir, spread};
+use crate::wrk::Wrk;
 use crate::{loadgen, proc_stats};
 
 /// The servers, in report order.
@@ -98,20 +99,9 @@ fn serve_tokio(addr: &str) -> io::Result<()> {
     })
 }
 
-/// One wrk run, as parsed from its report.
-#[derive(Debug, Clone, Copy)]
-struct Wrk {
-    rps: f64,
-    requests: u64,
-    p50_us: f64,
-    p99_us: f64,
-    /// Socket errors plus non-2xx responses: must be 0.
-    errors: u64,
-}
-
 /// Runs the suite and writes bench/results/hyper.md; skips (with the reason) without wrk.
 fn run(quick: bool) -> io::Result<()> {
-    if !have_wrk() {
+    if !crate::wrk::available("hyper") {
         return Ok(());
     }
     let (rounds, secs) = if quick { (1, 2) } else { (5, 4) };
@@ -120,7 +110,7 @@ fn run(quick: bool) -> io::Result<()> {
     if cores() >= 2 {
         loadgen::pin_to_cpu(LOAD_CPU); // wrk, our child, inherits it
     }
-    let load_before = load_average();
+    let load_before = crate::wrk::load_average();
     let mut points = Vec::new();
     for conns in CONNS {
         let mut runs: Vec<Vec<Run>> = vec![Vec::new(); SERVERS.len()];
@@ -188,7 +178,7 @@ fn run(quick: bool) -> io::Result<()> {
          corio / tokio, median req/s, by connections: {}.\n",
         proc_stats::date(),
         proc_stats::machine(),
-        load_average(),
+        crate::wrk::load_average(),
         ratios.join(", "),
     );
     let path = results_dir().join("hyper.md");
@@ -196,12 +186,6 @@ fn run(quick: bool) -> io::Result<()> {
     println!("{md}");
     eprintln!("wrote {}", path.display());
     Ok(())
-}
-
-/// The 1-minute load average, from /proc/loadavg.
-fn load_average() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().next().unwrap_or("?").to_string()
 }
 
 /// One measured run: wrk's figures, the server's CPU seconds and (with `perf`) its
@@ -243,10 +227,10 @@ fn measure(me: &Path, server: &str, conns: usize, secs: u64) -> io::Result<Run> 
     let (mut child, addr) = start(me, &["hyper", "serve", server])?;
     let result = (|| {
         check_serves(addr)?;
-        wrk(addr, conns, 1)?;
+        crate::wrk::run(addr, "", conns, 1)?;
         let cpu_before = proc_stats::cpu_secs(child.id());
         let perf = perf_start(child.id());
-        let wrk = wrk(addr, conns, secs)?;
+        let wrk = crate::wrk::run(addr, "", conns, secs)?;
         let cpu_secs = proc_stats::cpu_secs(child.id()) - cpu_before;
         let instructions = perf.and_then(perf_finish);
         Ok(Run {
@@ -307,89 +291,4 @@ fn check_serves(addr: SocketAddr) -> io::Result<()> {
     } else {
         Err(io::Error::other(format!("{addr} answered {reply:?}")))
     }
-}
-
-/// Runs `wrk` for `secs` seconds and parses its report.
-fn wrk(addr: SocketAddr, conns: usize, secs: u64) -> io::Result<Wrk> {
-    let output = Command::new("wrk")
-        .args([
-            "-t1",
-            &format!("-c{conns}"),
-            &format!("-d{secs}s"),
-            "--latency",
-        ])
-        .arg(format!("http://{addr}/"))
-        .output()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    parse_wrk(&text).ok_or_else(|| io::Error::other(format!("unexpected wrk output:\n{text}")))
-}
-
-/// The figures of a `wrk --latency` report.
-fn parse_wrk(text: &str) -> Option<Wrk> {
-    let field = |prefix: &str| {
-        text.lines()
-            .map(str::trim)
-            .find_map(|l| l.strip_prefix(prefix))
-            .map(str::trim)
-    };
-    // "Socket errors: connect 0, read 0, write 0, timeout 0"
-    let socket_errors: u64 = field("Socket errors:").map_or(0, |v| {
-        v.split(',')
-            .filter_map(|p| p.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .sum()
-    });
-    let non_2xx: u64 = field("Non-2xx or 3xx responses:").map_or(Some(0), |v| v.parse().ok())?;
-    // "  123456 requests in 2.00s, 12.34MB read"
-    let requests = text
-        .lines()
-        .find(|l| l.contains(" requests in "))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some(Wrk {
-        rps: field("Requests/sec:")?.parse().ok()?,
-        requests,
-        p50_us: micros(field("50%")?)?,
-        p99_us: micros(field("99%")?)?,
-        errors: socket_errors + non_2xx,
-    })
-}
-
-/// A wrk duration (`812.00us`, `1.20ms`, `2.00s`, `1.00m`) in microseconds.
-fn micros(v: &str) -> Option<f64> {
-    let split = v.find(|c: char| c.is_ascii_alphabetic())?;
-    let (n, unit) = v.split_at(split);
-    let scale = match unit {
-        "us" => 1.0,
-        "ms" => 1e3,
-        "s" => 1e6,
-        "m" => 60e6,
-        _ => return None,
-    };
-    Some(n.parse::<f64>().ok()? * scale)
-}
-
-/// Whether `wrk` can be run; as root, tries `apt-get install -y wrk` first. Prints why
-/// the suite is skipped otherwise.
-fn have_wrk() -> bool {
-    let found = || Command::new("wrk").arg("--version").output().is_ok();
-    if found() {
-        return true;
-    }
-    // SAFETY: geteuid takes no arguments and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        println!("hyper suite skipped: wrk is not on PATH (install it, e.g. apt-get install wrk)");
-        return false;
-    }
-    eprintln!("wrk is not on PATH; trying apt-get install -y wrk");
-    let installed = Command::new("apt-get")
-        .args(["install", "-y", "wrk"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if installed && found() {
-        return true;
-    }
-    println!("hyper suite skipped: wrk is not on PATH and apt-get could not install it");
-    false
 }

@@ -22,6 +22,7 @@ mod proc_stats;
 mod raw_epoll;
 mod report;
 mod servers;
+mod wrk;
 
 use std::process::ExitCode;
 

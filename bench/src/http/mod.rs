@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use crate::peers::{cores, raise_fd_limit, start};
 use crate::report::{median, results_dir, spread};
+use crate::wrk::Wrk;
 use crate::{loadgen, proc_stats};
 
 /// The files served: name and size.
@@ -37,21 +38,9 @@ const CONNS: [usize; 2] = [10, 100];
 /// The CPU the load generator is pinned to (the servers take CPU 0, as in `peers`).
 const LOAD_CPU: usize = 1;
 
-/// One wrk run, as parsed from its report.
-#[derive(Debug, Clone, Copy)]
-struct Wrk {
-    rps: f64,
-    requests: u64,
-    p50_us: f64,
-    p99_us: f64,
-    mib_per_s: f64,
-    /// Socket errors plus non-2xx responses: must be 0.
-    errors: u64,
-}
-
 /// Runs the suite and writes bench/results/http.md; skips (with the reason) without wrk.
 pub fn run(quick: bool) -> io::Result<()> {
-    if !have_wrk() {
+    if !crate::wrk::available("http") {
         return Ok(());
     }
     let (rounds, secs) = if quick { (1, 2) } else { (5, 4) };
@@ -67,7 +56,7 @@ pub fn run(quick: bool) -> io::Result<()> {
     if cores() >= 2 {
         loadgen::pin_to_cpu(LOAD_CPU); // wrk, our child, inherits it
     }
-    let load_before = load_average();
+    let load_before = crate::wrk::load_average();
     let mut table = String::new();
     for (file, size) in FILES {
         for conns in CONNS {
@@ -89,7 +78,7 @@ pub fn run(quick: bool) -> io::Result<()> {
         }
     }
     eprintln!();
-    let load = format!("{load_before} before, {} after", load_average());
+    let load = format!("{load_before} before, {} after", crate::wrk::load_average());
     let _ = std::fs::remove_dir_all(&root);
     let md = format!(
         "# corio-bench http\n\n{} — {}\n\n\
@@ -151,21 +140,13 @@ fn measure(
     let (mut child, addr) = start(program, args)?;
     let result = (|| {
         check_serves(addr, file, size)?;
-        wrk(addr, file, conns, 1)?;
+        crate::wrk::run(addr, file, conns, 1)?;
         let cpu_before = proc_stats::cpu_secs(child.id());
-        let result = wrk(addr, file, conns, secs)?;
+        let result = crate::wrk::run(addr, file, conns, secs)?;
         Ok((result, proc_stats::cpu_secs(child.id()) - cpu_before))
     })();
     proc_stats::stop(&mut child);
     result
-}
-
-/// The 1-minute load average (`/proc/loadavg`), to tell a quiet machine from a busy one.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into())
 }
 
 /// Fetches `file` once and checks the status line and the body's length.
@@ -190,110 +171,6 @@ fn check_serves(addr: SocketAddr, file: &str, size: usize) -> io::Result<()> {
             "{addr} did not serve /{file} correctly"
         ))),
     }
-}
-
-/// Runs `wrk` for `secs` seconds and parses its report.
-fn wrk(addr: SocketAddr, file: &str, conns: usize, secs: u64) -> io::Result<Wrk> {
-    let output = Command::new("wrk")
-        .args([
-            "-t1",
-            &format!("-c{conns}"),
-            &format!("-d{secs}s"),
-            "--latency",
-        ])
-        .arg(format!("http://{addr}/{file}"))
-        .output()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    parse_wrk(&text).ok_or_else(|| io::Error::other(format!("unexpected wrk output:\n{text}")))
-}
-
-/// The figures of a `wrk --latency` report.
-fn parse_wrk(text: &str) -> Option<Wrk> {
-    let field = |prefix: &str| {
-        text.lines()
-            .map(str::trim)
-            .find_map(|l| l.strip_prefix(prefix))
-            .map(str::trim)
-    };
-    let socket_errors: u64 = field("Socket errors:").map_or(0, |v| {
-        v.split(',')
-            .filter_map(|p| p.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .sum()
-    });
-    let non_2xx: u64 = field("Non-2xx or 3xx responses:").map_or(Some(0), |v| v.parse().ok())?;
-    let requests = text
-        .lines()
-        .find(|l| l.contains(" requests in "))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some(Wrk {
-        rps: field("Requests/sec:")?.parse().ok()?,
-        requests,
-        p50_us: micros(field("50%")?)?,
-        p99_us: micros(field("99%")?)?,
-        mib_per_s: mebibytes(field("Transfer/sec:")?)?,
-        errors: socket_errors + non_2xx,
-    })
-}
-
-/// A wrk duration (`812.00us`, `1.20ms`, `2.00s`, `1.00m`) in microseconds.
-fn micros(v: &str) -> Option<f64> {
-    let split = v.find(|c: char| c.is_ascii_alphabetic())?;
-    let (n, unit) = v.split_at(split);
-    let scale = match unit {
-        "us" => 1.0,
-        "ms" => 1e3,
-        "s" => 1e6,
-        "m" => 60e6,
-        _ => return None,
-    };
-    Some(n.parse::<f64>().ok()? * scale)
-}
-
-/// A wrk byte rate (`512.00KB`, `61.50MB`, `1.20GB`; binary units) in MiB.
-fn mebibytes(v: &str) -> Option<f64> {
-    let split = v.find(|c: char| c.is_ascii_alphabetic())?;
-    let (n, unit) = v.split_at(split);
-    let scale = match unit {
-        "B" => 1.0 / 1024.0 / 1024.0,
-        "KB" => 1.0 / 1024.0,
-        "MB" => 1.0,
-        "GB" => 1024.0,
-        _ => return None,
-    };
-    Some(n.parse::<f64>().ok()? * scale)
-}
-
-/// Whether `wrk` can be run; as root, tries `apt-get install -y wrk` first. Prints why
-/// the suite is skipped otherwise.
-fn have_wrk() -> bool {
-    let found = || Command::new("wrk").arg("--version").output().is_ok();
-    if found() {
-        return true;
-    }
-    // SAFETY: geteuid takes no arguments and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        println!("http suite skipped: wrk is not on PATH (install it, e.g. apt-get install wrk)");
-        return false;
-    }
-    eprintln!("wrk is not on PATH; trying apt-get install -y wrk");
-    let apt = |args: &[&str]| {
-        Command::new("apt-get")
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !apt(&["install", "-y", "wrk"]) {
-        let _ = apt(&["update"]); // a fresh machine may have no package lists yet
-        let _ = apt(&["install", "-y", "wrk"]);
-    }
-    if found() {
-        return true;
-    }
-    println!("http suite skipped: wrk is not on PATH and apt-get could not install it");
-    false
 }
 
 /// Builds the http example in release mode; returns its path beside this binary.
