@@ -327,6 +327,16 @@ fn idle_connections_and_slow_heads_are_closed() {
     assert_closed(&mut reader);
     assert!(start.elapsed() < Duration::from_secs(5), "closed late");
 
+    // Blank lines after a request (allowed before the next one) are not a head begun:
+    // the idle connection is closed quietly, no 408.
+    let mut stream = connect(server.addr);
+    let mut request_then_blank = request("GET", "/notes.txt", "");
+    request_then_blank.extend_from_slice(b"\r\n\r\n");
+    stream.write_all(&request_then_blank).unwrap();
+    let mut reader = BufReader::new(stream);
+    read_response(&mut reader, false);
+    assert_closed(&mut reader);
+
     // A head begun after a first request was answered: the 408 comes alone.
     let mut stream = connect(server.addr);
     let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -364,4 +374,22 @@ fn idle_connections_and_slow_heads_are_closed() {
         text.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
         "{text}"
     );
+}
+
+/// Dot-files are never served, even when they exist under the root (`.git`, `.env`).
+#[test]
+fn dot_files_are_not_served() {
+    let site = Site::new();
+    std::fs::write(
+        std::path::Path::new(site.root_arg()).join(".env"),
+        "SECRET=1",
+    )
+    .unwrap();
+    let server = site.serve(&[]);
+    for target in ["/.env", "/%2eenv", "/./.env"] {
+        let mut stream = connect(server.addr);
+        stream.write_all(&request("GET", target, "")).unwrap();
+        let mut reader = BufReader::new(stream);
+        read_response(&mut reader, false).assert_error(404, "Not Found", false, false);
+    }
 }

@@ -175,9 +175,18 @@ async fn blocking<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -
         .map_err(|e| io::Error::other(format!("file job failed: {e}")))
 }
 
-/// Writes `bytes`, failing with `TimedOut` if the client takes no part of them for `idle`.
-async fn write(stream: &mut TcpStream, bytes: &[u8], idle: Duration) -> io::Result<()> {
-    timeout(idle, stream.write_all(bytes)).await?
+/// Writes `bytes`, failing with `TimedOut` if the client takes no part of them for
+/// `idle`: the deadline restarts after every partial write, so a slow reader that keeps
+/// making progress is served, and only a stalled one is dropped.
+async fn write(stream: &mut TcpStream, mut bytes: &[u8], idle: Duration) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match timeout(idle, stream.write(bytes)).await? {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Sends the last response, then closes gracefully: FIN first, then read and discard

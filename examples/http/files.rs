@@ -4,12 +4,15 @@
 //!
 //! 1. [`decode_path`] (pure) percent-decodes the target segment by segment and refuses
 //!    what could climb or confuse: `..` (however encoded), an encoded `/`, a NUL byte,
-//!    a broken escape. What is left is a relative path of plain names.
+//!    a broken escape; names starting with `.` are not found (no `.git`, no `.env`).
+//!    What is left is a relative path of plain names.
 //! 2. [`open`] (blocking: run it on `spawn_blocking`) joins that path onto the root,
 //!    canonicalizes it (resolving every symlink) and refuses it unless it still starts
 //!    with the canonical root; a directory is replaced by its `index.html`, checked the
 //!    same way. The file is opened non-blocking (a FIFO cannot hang a pool thread) and
-//!    must be a regular file.
+//!    must be a regular file; on Linux the path the kernel actually opened
+//!    (`/proc/self/fd/N`) is checked against the root once more, which closes the race
+//!    of a directory swapped for a symlink between the check and the open.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -48,6 +51,9 @@ pub fn decode_path(target: &str) -> Result<PathBuf, Refused> {
             b"" | b"." => continue,
             b".." => return Err(Refused::BadPath),
             _ if name.contains(&b'/') || name.contains(&0) => return Err(Refused::BadPath),
+            // Dot-files and dot-directories (`.git`, `.env`) are never served: started in
+            // a checkout, the server would otherwise publish its history and secrets.
+            _ if name.first() == Some(&b'.') => return Err(Refused::NotFound),
             _ => out.push(OsStr::from_bytes(&name)),
         }
     }
@@ -134,7 +140,33 @@ fn open_inside(root: &Path, path: &Path) -> Result<(File, PathBuf), Refused> {
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
         .open(&real)
         .map_err(refused)?;
+    // O_NOFOLLOW guards only the last component: a directory higher up swapped for a
+    // symlink between the check and the open would still be followed. So ask the kernel
+    // what was really opened, and check that too.
+    if !opened_inside(&file, root) {
+        return Err(Refused::NotFound);
+    }
     Ok((file, real))
+}
+
+/// Whether the open `file` lies under `root`, by the kernel's own account of its path
+/// (Linux's `/proc/self/fd`). Elsewhere there is no such account and the canonicalize
+/// check stands alone (a race remains there; DESIGN.md §18).
+fn opened_inside(file: &File, root: &Path) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::fd::AsRawFd;
+        let link = format!("/proc/self/fd/{}", file.as_raw_fd());
+        match std::fs::read_link(link) {
+            Ok(actual) => actual.starts_with(root),
+            Err(_) => true, // no /proc mounted: nothing more to learn
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (file, root);
+        true
+    }
 }
 
 /// Maps an OS error to the status the client sees: "not there" for anything about the

@@ -354,9 +354,13 @@ impl Input {
         self.dirty |= self.filled == self.buf.len();
     }
 
-    /// Whether some bytes of a next request have arrived.
+    /// Whether some bytes of a next request have arrived. Blank lines between requests
+    /// (which RFC 9112 lets a client send) do not count: a connection holding only those
+    /// is idle, and is closed quietly rather than answered with a 408.
     pub fn is_empty(&self) -> bool {
-        self.filled == 0
+        self.buf[..self.filled]
+            .iter()
+            .all(|&b| b == b'\r' || b == b'\n')
     }
 
     /// Takes the next complete head off the front, if there is one.
