@@ -2,114 +2,17 @@
 //! real TCP clients reading lines. Every wait is for a line that proves the state the
 //! test needs next (a welcome proves the client is in the room, a `joined` notice that
 //! the others know), never a sleep; read timeouts are only a safety net.
-#![cfg(unix)]
+//! Abuse (slow readers, floods, crowds) is in `chat_abuse.rs`.
 
+mod chat_common;
 mod util;
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::Shutdown;
 use std::process::Stdio;
-use std::time::Duration;
 
+use chat_common::*;
 use util::Server;
-
-/// How long any single read may take before the test gives up.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A chat client: a socket, read line by line.
-struct Client {
-    reader: BufReader<TcpStream>,
-    stream: TcpStream,
-}
-
-impl Client {
-    /// Connects and reads the name prompt.
-    fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect to the chat server");
-        stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(READ_TIMEOUT)).unwrap();
-        let mut client = Client {
-            reader: BufReader::new(stream.try_clone().unwrap()),
-            stream,
-        };
-        client.expect("enter your name");
-        client
-    }
-
-    /// Connects, sends `name`, and waits for the welcome line, `welcome`.
-    fn join(addr: SocketAddr, name: &str, welcome: &str) -> Client {
-        let mut client = Client::connect(addr);
-        client.send(name);
-        client.expect(welcome);
-        client
-    }
-
-    /// Sends `line` and a `\n`.
-    fn send(&mut self, line: &str) {
-        self.send_raw(format!("{line}\n").as_bytes());
-    }
-
-    fn send_raw(&mut self, bytes: &[u8]) {
-        self.stream
-            .write_all(bytes)
-            .expect("send to the chat server");
-    }
-
-    /// The next line, without its `\n`.
-    fn line(&mut self) -> String {
-        let mut line = Vec::new();
-        match self.reader.read_until(b'\n', &mut line) {
-            Ok(_) if line.ends_with(b"\n") => {}
-            Ok(_) => panic!(
-                "connection closed; got {:?}",
-                String::from_utf8_lossy(&line)
-            ),
-            Err(e) => panic!("no line within {READ_TIMEOUT:?} ({e}); got {line:?}"),
-        }
-        line.pop();
-        String::from_utf8(line).expect("the server sends UTF-8")
-    }
-
-    fn expect(&mut self, want: &str) {
-        assert_eq!(self.line(), want);
-    }
-
-    /// Reads to the end of the stream; returns what came before it.
-    fn read_to_close(&mut self) -> Vec<u8> {
-        let mut rest = Vec::new();
-        match self.reader.read_to_end(&mut rest) {
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
-            Err(e) => panic!("the server did not close the connection: {e}"),
-        }
-        rest
-    }
-
-    /// Closes abortively: the server's next read fails with a reset.
-    fn reset(self) {
-        let Client { reader, stream } = self;
-        drop(reader);
-        util::reset(stream);
-    }
-}
-
-/// Starts the chat server with stdin at end of file from the start (so it never reads
-/// the terminal `cargo test` runs in): the server must go on without an operator.
-fn start() -> Server {
-    Server::start_with("chat", &[], |cmd| {
-        cmd.stdin(Stdio::null());
-    })
-}
-
-/// The welcome line for `name` with these others online.
-fn welcome(name: &str, online: &[&str]) -> String {
-    if online.is_empty() {
-        format!("welcome, {name}; nobody else is here")
-    } else {
-        format!("welcome, {name}; online: {}", online.join(", "))
-    }
-}
-
 #[test]
 fn joins_are_announced_and_lines_reach_everyone_but_the_sender() {
     let server = start();
@@ -138,7 +41,7 @@ fn bad_names_are_refused_and_the_client_may_try_again() {
     let server = start();
     let mut alice = Client::join(server.addr, "alice", &welcome("alice", &[]));
     let mut bob = Client::connect(server.addr);
-    const BAD: &str = "name must not contain spaces, colons or control characters, try another";
+    const BAD: &str = "name may contain only ASCII letters, digits, '_', '.' and '-', try another";
     let refusals: &[(&[u8], &str)] = &[
         (b"\n", "name must not be empty, try another"),
         (b"   \r\n", "name must not be empty, try another"),
@@ -149,6 +52,11 @@ fn bad_names_are_refused_and_the_client_may_try_again() {
         (b"bob smith\n", BAD),
         (b"bob:\n", BAD),
         (b"b\x1bob\n", BAD),
+        // Look-alikes of `admin`: a zero-width space after it, a Cyrillic `а` in it.
+        ("admin\u{200B}\n".as_bytes(), BAD),
+        ("\u{430}dmin\n".as_bytes(), BAD),
+        ("bob\u{202E}\n".as_bytes(), BAD),
+        (b"caf\xc3\xa9\n", BAD),
         (&[b'b'; 33], "name too long (max 32 bytes), try another"),
     ];
     for (name, refusal) in refusals {
@@ -159,8 +67,9 @@ fn bad_names_are_refused_and_the_client_may_try_again() {
         bob.send_raw(&line);
         bob.expect(refusal);
     }
-    // A 32-byte name is fine, and so are surrounding spaces (trimmed).
-    let long_name = "b".repeat(32);
+    // A 32-byte name is fine, with any of `_.-` in it, and so are surrounding spaces
+    // (trimmed).
+    let long_name = format!("B_o.b-{}", "b".repeat(26));
     bob.send(&format!("  {long_name} "));
     bob.expect(&welcome(&long_name, &["alice"]));
     // Alice saw none of the refused attempts: her next line is the join.
@@ -290,162 +199,8 @@ fn invalid_utf8_and_control_characters_are_replaced() {
     alice.send_raw(b"caf\xc3\xa9 \xff\xfe \x1b[31mred\x07\n\t tab\n");
     bob.expect("alice: café \u{FFFD}\u{FFFD} \u{FFFD}[31mred\u{FFFD}");
     bob.expect("alice: \t tab");
-}
-
-/// Process `pid`'s peak resident set size, in KiB (`VmHWM` in /proc/PID/status; Linux).
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .expect("VmHWM line");
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-/// The line number `i` the talker sends: about 1 KiB, so the slow client's socket
-/// buffers fill in a few thousand lines.
-fn bulk_line(i: usize) -> String {
-    format!("{i:06} {}", "z".repeat(1000))
-}
-
-#[test]
-fn a_client_that_stops_reading_is_dropped_and_delays_nobody() {
-    let server = start();
-    let mut listener = Client::join(server.addr, "listener", &welcome("listener", &[]));
-    let mut talker = Client::join(server.addr, "talker", &welcome("talker", &["listener"]));
-    listener.expect("talker joined");
-    // Reads its welcome and then nothing more.
-    let mut slow = Client::join(
-        server.addr,
-        "slow",
-        &welcome("slow", &["listener", "talker"]),
-    );
-    listener.expect("slow joined");
-    talker.expect("slow joined");
-
-    // The talker sends until the listener hears that the slow client was dropped, never
-    // more than WINDOW lines ahead of the listener (so the listener itself can never be
-    // "too slow"). Every line reaches the listener, in order.
-    const WINDOW: usize = 32;
-    const LIMIT: usize = 200_000; // ~200 MB: far more than any socket buffers hold
-    let (mut sent, mut heard) = (0, 0);
-    let mut dropped_after = None;
-    while dropped_after.is_none() || heard < sent {
-        if dropped_after.is_none() {
-            assert!(sent < LIMIT, "the slow client was never dropped");
-            talker.send(&bulk_line(sent));
-            sent += 1;
-            if sent - heard <= WINDOW {
-                continue;
-            }
-        }
-        let line = listener.line();
-        if line == "slow left (too slow)" {
-            assert_eq!(dropped_after, None, "dropped twice");
-            dropped_after = Some(heard);
-        } else {
-            assert_eq!(line, format!("talker: {}", bulk_line(heard)));
-            heard += 1;
-        }
-    }
-    println!(
-        "slow client dropped after {} of {sent} lines",
-        dropped_after.unwrap()
-    );
-    talker.expect("slow left (too slow)");
-
-    // The slow client got an in-order prefix of the lines (the last one may be cut
-    // short where the server gave up), then the server closed the connection.
-    let got = slow.read_to_close();
-    let mut pieces = got.split(|&b| b == b'\n').peekable();
-    let mut count = 0;
-    while let Some(piece) = pieces.next() {
-        let want = format!("talker: {}", bulk_line(count));
-        if pieces.peek().is_some() {
-            assert_eq!(piece, want.as_bytes(), "line {count} to the slow client");
-            count += 1;
-        } else {
-            assert!(
-                want.as_bytes().starts_with(piece),
-                "a cut line that is not a prefix"
-            );
-        }
-    }
-    assert!(
-        count < sent,
-        "the slow client got everything ({count} lines)"
-    );
-    println!("the slow client received {count} whole lines before being closed");
-
-    // The room goes on, and the name is free.
-    let _slow = Client::join(
-        server.addr,
-        "slow",
-        &welcome("slow", &["listener", "talker"]),
-    );
-    listener.expect("slow joined");
-    talker.send("done");
-    listener.expect("talker: done");
-}
-
-/// Thousands of short lines in one write (far more than the room's 256-line ring per
-/// read) are all delivered: the server sends them one per turn, so a reader whose socket
-/// has room is never mistaken for a slow one.
-#[test]
-fn a_burst_of_short_lines_reaches_everyone() {
-    const LINES: usize = 10_000;
-    let server = start();
-    let mut alice = Client::join(server.addr, "alice", &welcome("alice", &[]));
-    let mut bob = Client::join(server.addr, "bob", &welcome("bob", &["alice"]));
-    alice.expect("bob joined");
-    let burst: String = (0..LINES).map(|i| format!("{i}\n")).collect();
-    alice.send_raw(burst.as_bytes()); // ~50 KB: bob's socket buffers hold it all
-    for i in 0..LINES {
-        bob.expect(&format!("alice: {i}"));
-    }
-    alice.send("end");
-    bob.expect("alice: end");
-}
-
-#[test]
-fn twenty_clients_all_receive_every_line() {
-    const N: usize = 20;
-    const LINES: usize = 5;
-    let server = start();
-    let names: Vec<String> = (0..N).map(|i| format!("c{i:02}")).collect();
-    let mut clients = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let online: Vec<&str> = names[..i].iter().map(String::as_str).collect();
-        clients.push(Client::join(server.addr, name, &welcome(name, &online)));
-    }
-    for (i, client) in clients.iter_mut().enumerate() {
-        for later in &names[i + 1..] {
-            client.expect(&format!("{later} joined"));
-        }
-    }
-
-    // Everybody talks at once (interleaved by the server however it comes)...
-    for n in 0..LINES {
-        for (i, client) in clients.iter_mut().enumerate() {
-            client.send(&format!("line {n} from {}", names[i]));
-        }
-    }
-    // ... and everybody hears every other client's lines, each sender's in order.
-    for (i, client) in clients.iter_mut().enumerate() {
-        let mut next = [0; N];
-        for _ in 0..(N - 1) * LINES {
-            let line = client.line();
-            let (sender, text) = line.split_once(": ").expect("NAME: LINE");
-            let j = names
-                .iter()
-                .position(|n| n == sender)
-                .expect("a known sender");
-            assert_ne!(i, j, "{sender} got its own line back");
-            assert_eq!(text, format!("line {} from {sender}", next[j]));
-            next[j] += 1;
-        }
-        for (j, &n) in next.iter().enumerate() {
-            assert_eq!(n, if i == j { 0 } else { LINES });
-        }
-    }
+    // Invisible formatting characters: a right-to-left override would show the rest of
+    // the line backwards on other terminals; zero-width and bidi marks hide or reorder.
+    alice.send("evil \u{202E}txt.exe\u{200B}\u{2066}\u{FEFF}\u{AD}!");
+    bob.expect("alice: evil \u{FFFD}txt.exe\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}!");
 }

@@ -6,6 +6,9 @@
 //! through a small bounded corio channel; `blocking_send` waits while it is full, so a
 //! flood on stdin slows the reader down instead of queueing without limit. End of stdin
 //! ends the thread, then `relay`; the server goes on without an operator.
+//!
+//! Started in the background from a terminal (`chat &`), a read of the terminal would
+//! raise SIGTTIN and stop the whole process, so then no thread is started at all.
 
 use std::io::{ErrorKind, Read};
 use std::rc::Rc;
@@ -18,6 +21,10 @@ use crate::room::Room;
 /// Starts the stdin thread; its lines arrive on the returned channel.
 pub fn read_stdin() -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel(16);
+    if in_background() {
+        eprintln!("admin input is off: the server runs in the background of its terminal");
+        return rx; // `tx` drops here: `relay` ends at once
+    }
     let started = std::thread::Builder::new()
         .name("chat-stdin".into())
         .spawn(move || read_lines(std::io::stdin(), &tx));
@@ -25,6 +32,13 @@ pub fn read_stdin() -> mpsc::Receiver<String> {
         eprintln!("cannot read stdin ({e}): no admin messages");
     }
     rx
+}
+
+/// Whether stdin is a terminal whose foreground process group is not ours: reading it
+/// would stop the process (SIGTTIN).
+fn in_background() -> bool {
+    // SAFETY: plain queries on descriptor 0 and the calling process; no memory is passed.
+    unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) != libc::getpgrp() }
 }
 
 /// Says each line from the stdin thread to the room.

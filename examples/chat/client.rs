@@ -1,8 +1,9 @@
 //! One client, from its first byte to its last: ask for a name, then run the two halves
 //! of a member side by side until either ends.
 //!
-//! - `talk` reads the client's lines and says them to the room.
-//! - `feed` copies the room's stream to the client's socket.
+//! - `talk` reads the client's lines and says them to the room; refusals (an over-long
+//!   line) go to the member's own reply queue, never into the room's shared stream.
+//! - `feed` copies the room's stream and the reply queue to the client's socket.
 //!
 //! Both are futures in the client's own task, raced: whichever ends first (end of
 //! stream, a reset, a client too slow to keep up) ends the other, then the stream is
@@ -17,6 +18,7 @@ use std::task::Poll;
 use corio::io::AsyncWriteExt;
 use corio::net::{ReadHalf, TcpStream, WriteHalf};
 use corio::sync::broadcast::{Receiver, RecvError};
+use corio::sync::mpsc;
 
 use crate::lines::{printable, read_line, Line, LineBuffer, TOO_LONG};
 use crate::room::{Member, Msg, Room};
@@ -24,11 +26,16 @@ use crate::room::{Member, Msg, Room};
 /// Sent on connect.
 const PROMPT: &[u8] = b"enter your name\n";
 
+/// How many replies for one member (refusals) may wait for its writer. When they are
+/// all waiting, `talk` waits too, so a client that sends bad lines and does not read
+/// the answers only stops being read: the queue never grows.
+const REPLIES: usize = 4;
+
 /// How a member went.
 enum Left {
     /// End of stream, or the connection failed (reset, say).
     Gone(Option<io::Error>),
-    /// `CAPACITY` lines were waiting for it.
+    /// Its writer was stuck on a full socket with `CAPACITY` room lines waiting.
     TooSlow,
 }
 
@@ -56,9 +63,17 @@ pub async fn serve(stream: TcpStream, room: Rc<Room>) -> io::Result<()> {
     let member = joined.member;
     eprintln!("{} joined from {peer}", member.name);
 
+    let (replies, replies_rx) = mpsc::channel(REPLIES);
     let left = race(
-        talk(&room, &member, input, lines),
-        feed(&room, &member, output, joined.inbox, joined.welcome),
+        talk(&room, &member, input, lines, replies),
+        feed(
+            &room,
+            &member,
+            output,
+            joined.inbox,
+            replies_rx,
+            joined.welcome,
+        ),
     )
     .await;
     match &left {
@@ -70,8 +85,16 @@ pub async fn serve(stream: TcpStream, room: Rc<Room>) -> io::Result<()> {
     Ok(()) // `stream` drops here: the socket closes
 }
 
-/// The client's lines to the room, until end of stream or an error.
-async fn talk(room: &Room, me: &Member, mut input: ReadHalf<'_>, mut lines: LineBuffer) -> Left {
+/// The client's lines to the room, and refusals to `replies`, until end of stream or an
+/// error.
+async fn talk(
+    room: &Room,
+    me: &Member,
+    mut input: ReadHalf<'_>,
+    mut lines: LineBuffer,
+    replies: mpsc::Sender<Rc<str>>,
+) -> Left {
+    let too_long: Rc<str> = format!("{TOO_LONG}\n").into();
     loop {
         match read_line(&mut input, &mut lines).await {
             Ok(Some(Line::Bytes(bytes))) => {
@@ -86,19 +109,28 @@ async fn talk(room: &Room, me: &Member, mut input: ReadHalf<'_>, mut lines: Line
                 // not had a turn to take, as if they were slow.
                 corio::task::yield_now().await;
             }
-            Ok(Some(Line::TooLong)) => room.tell(me, TOO_LONG),
+            Ok(Some(Line::TooLong)) => {
+                // Waits while `REPLIES` refusals are unwritten; fails only if `feed`
+                // is gone, and then this future is being dropped too.
+                let _ = replies.send(too_long.clone()).await;
+                // As after a line: a read holding hundreds of bad lines gets one
+                // answer per turn, and other tasks run in between.
+                corio::task::yield_now().await;
+            }
             Ok(None) => return Left::Gone(None),
             Err(e) => return Left::Gone(Some(e)),
         }
     }
 }
 
-/// The room's lines for `me` to the client's socket, starting with `first`.
+/// The room's lines for `me`, and its own replies, to the client's socket, starting
+/// with `first`.
 async fn feed(
     room: &Room,
     me: &Member,
     mut output: WriteHalf<'_>,
     mut inbox: Receiver<Msg>,
+    mut replies: mpsc::Receiver<Rc<str>>,
     first: Rc<str>,
 ) -> Left {
     let mut line = first;
@@ -119,18 +151,38 @@ async fn feed(
         if let Some(left) = race(write, behind).await {
             return left;
         }
-        line = loop {
-            match inbox.recv().await {
-                Ok(msg) => match msg.into_text_for(me.id) {
-                    Some(text) => break text,
-                    None => continue, // not for us
-                },
-                // Lines were pushed out before we took them: this client is too slow.
-                Err(RecvError::Lagged(_)) => return Left::TooSlow,
-                // The room holds the sender for as long as the server runs.
-                Err(RecvError::Closed) => return Left::Gone(None),
+        // Both `recv`s are cancel-safe: whichever loses the race loses nothing.
+        let reply = async {
+            match replies.recv().await {
+                Some(reply) => Ok(reply),
+                // Only once `talk` is gone, and then so is this future.
+                None => std::future::pending().await,
             }
         };
+        line = match race(reply, next_line(me, &mut inbox)).await {
+            Ok(line) => line,
+            Err(left) => return left,
+        };
+    }
+}
+
+/// The next line on the room's stream for `me`.
+async fn next_line(me: &Member, inbox: &mut Receiver<Msg>) -> Result<Rc<str>, Left> {
+    loop {
+        match inbox.recv().await {
+            Ok(msg) => match msg.into_text_for(me.id) {
+                Some(text) => return Ok(text),
+                None => continue, // not for us
+            },
+            // More than `CAPACITY` lines went by while this writer was waiting for its
+            // turn, not stuck on its socket (`fallen_behind` watches that): a burst from
+            // many clients at once, not a slow client. Say so and go on from the oldest
+            // line kept. The count may include lines this member would not have been
+            // sent (its own).
+            Err(RecvError::Lagged(n)) => return Ok(format!("(missed {n} lines)\n").into()),
+            // The room holds the sender for as long as the server runs.
+            Err(RecvError::Closed) => return Err(Left::Gone(None)),
+        }
     }
 }
 

@@ -105,16 +105,29 @@ pub async fn read_line(
 
 /// Text fit to show others: invalid UTF-8 becomes U+FFFD (lossy, never an error), and so
 /// does every control character but tab, so nobody can send terminal escape sequences,
-/// bells or carriage returns to other people's screens.
+/// bells or carriage returns to other people's screens, and every invisible formatting
+/// character (see [`is_invisible`]), so nobody can reorder or hide text on them.
 pub fn printable(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes)
         .chars()
         .map(|c| {
-            if c.is_control() && c != '\t' {
+            if (c.is_control() && c != '\t') || is_invisible(c) {
                 char::REPLACEMENT_CHARACTER
             } else {
                 c
             }
         })
         .collect()
+}
+
+/// Zero-width and bidirectional formatting characters: U+00AD soft hyphen, U+200B-U+200F
+/// (zero-width space, joiners, left-to-right and right-to-left marks), U+202A-U+202E
+/// (bidi embeddings and overrides: U+202E shows the rest of a line backwards),
+/// U+2060-U+2069 (word joiner, invisible operators, bidi isolates) and U+FEFF (zero-width
+/// no-break space).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+    )
 }

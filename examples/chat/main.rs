@@ -9,7 +9,8 @@
 //! 4. when someone leaves, the others see `NAME left` — at end of stream, on a reset, or
 //!    `NAME left (too slow)` when the server drops a client that stopped reading;
 //! 5. the server can speak to everybody: each line typed on its stdin arrives as
-//!    `admin: LINE`.
+//!    `admin: LINE` (not when started in the background from a terminal: reading the
+//!    terminal there would stop the whole process).
 //!
 //! ```text
 //! cargo run --example chat [-- ADDR]      # default 127.0.0.1:8080
@@ -27,17 +28,20 @@
 //!
 //! Lines end in `\n` or `\r\n`. Longer lines are refused (`line too long (max 1024
 //! bytes)`) and skipped without being stored. Invalid UTF-8 and control characters are
-//! shown as U+FFFD; blank lines are not sent. A client that stops reading costs nobody
-//! else anything and is dropped once 256 lines are waiting for it beyond what its socket
-//! buffers hold (room.rs). Diagnostics go to stderr; stdout carries only the
-//! `listening on ADDR` line.
+//! shown as U+FFFD, and so are zero-width and bidi formatting characters; blank lines are
+//! not sent. Names are 1 to 32 ASCII letters, digits, `_`, `.` or `-`. A client that stops
+//! reading costs nobody else anything and is dropped once its socket takes no more and 256
+//! room lines are waiting for it beyond what its socket buffers hold (room.rs); a client
+//! that reads but whose writer had no turn while more than 256 lines went by (a burst
+//! from hundreds of clients at once) is not dropped but gets `(missed N lines)`.
+//! Diagnostics go to stderr; stdout carries only the `listening on ADDR` line.
 
 mod admin;
 mod client;
 mod lines;
 mod room;
 
-use std::io;
+use std::io::{self, Write};
 use std::rc::Rc;
 
 use corio::net::TcpListener;
@@ -57,7 +61,10 @@ fn run() -> io::Result<()> {
     let runtime = corio::Runtime::new()?;
     runtime.block_on(async {
         let listener = TcpListener::bind(&addr)?;
-        println!("listening on {}", listener.local_addr()?);
+        // Not `println!`, which panics if stdout is closed: the server does not need it.
+        let mut stdout = io::stdout();
+        let _ = writeln!(stdout, "listening on {}", listener.local_addr()?);
+        let _ = stdout.flush();
         let room = Rc::new(Room::new());
         corio::spawn(admin::relay(admin::read_stdin(), room.clone()));
         loop {

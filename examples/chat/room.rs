@@ -2,10 +2,14 @@
 //!
 //! Every line for the room goes into one [`broadcast`] channel, and each member's writer
 //! (client.rs, `feed`) reads it at its own pace. Sending never waits for anybody, and the
-//! channel keeps only the last [`CAPACITY`] lines: a member whose socket stops taking
-//! bytes falls behind, and once `CAPACITY` lines are waiting for it the room drops it (see
-//! [`Room::fallen_behind`]). So the memory for room traffic is bounded by the channel,
-//! however many members are slow, and nobody's speed depends on anybody else's.
+//! channel keeps only the last [`CAPACITY`] lines. A member whose writer is stuck on a
+//! socket that stops taking bytes is dropped once `CAPACITY` lines are waiting for it
+//! (see [`Room::fallen_behind`]); a member whose writer was merely not scheduled while
+//! more than `CAPACITY` lines went by (a burst from many clients at once) is not dropped:
+//! it is told how many lines it missed and goes on. So the memory for room traffic is
+//! bounded by the channel, however many members are slow, and nobody's speed depends on
+//! anybody else's. Replies for one member (refusals) never enter the channel: they go on
+//! that member's own small queue (client.rs), so they cannot push out anybody's lines.
 //!
 //! The roster is a `RefCell`, not corio's `Mutex`: every task runs on the one runtime
 //! thread, and no borrow is held across an `.await`, so there is never a second borrower
@@ -20,8 +24,10 @@ use std::rc::Rc;
 use corio::sync::broadcast::{self, Receiver, Sender};
 use corio::sync::Notify;
 
+use crate::lines::MAX_LINE;
+
 /// How many lines the room keeps for a member that has not taken them yet; a member
-/// that many lines behind is dropped as too slow.
+/// whose writer is stuck with that many lines waiting is dropped as too slow.
 pub const CAPACITY: usize = 256;
 
 /// The longest name, in bytes.
@@ -47,9 +53,6 @@ enum To {
     All,
     /// Everybody but the member who said it: nobody gets their own lines back.
     AllBut(Id),
-    /// A reply meant for one member (a refusal); it rides the same stream so it reaches
-    /// the client in order with everything else, written by the same writer.
-    Only(Id),
 }
 
 impl Msg {
@@ -58,7 +61,6 @@ impl Msg {
         let mine = match self.to {
             To::All => true,
             To::AllBut(id) => id != me,
-            To::Only(id) => id == me,
         };
         mine.then_some(self.text)
     }
@@ -97,7 +99,7 @@ impl fmt::Display for Refusal {
             Refusal::Empty => f.write_str("name must not be empty"),
             Refusal::TooLong => write!(f, "name too long (max {MAX_NAME} bytes)"),
             Refusal::BadCharacter => {
-                f.write_str("name must not contain spaces, colons or control characters")
+                f.write_str("name may contain only ASCII letters, digits, '_', '.' and '-'")
             }
             Refusal::Reserved => write!(f, "name {ADMIN} is reserved"),
             Refusal::Taken => f.write_str("name taken"),
@@ -133,21 +135,23 @@ impl Room {
     /// and subscribes the member to everything said from now on.
     pub fn join(&self, line: &str) -> Result<Joined, Refusal> {
         let name = line.trim();
-        let key = name.to_lowercase();
         if name.is_empty() {
             return Err(Refusal::Empty);
         }
         if name.len() > MAX_NAME {
             return Err(Refusal::TooLong);
         }
-        // ':' would let a name pose as a message ("bob: hi"); spaces make names
-        // ambiguous in the "online" list.
-        if name
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || c == ':')
+        // ASCII letters, digits and `_.-` only: ':' would let a name pose as a message
+        // ("bob: hi"), spaces make the "online" list ambiguous, and any other Unicode
+        // opens the door to look-alikes (`admin` plus a zero-width space, Cyrillic `а`)
+        // and bidi overrides that reorder the rest of the line on other terminals.
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
         {
             return Err(Refusal::BadCharacter);
         }
+        let key = name.to_ascii_lowercase();
         if key == ADMIN {
             return Err(Refusal::Reserved);
         }
@@ -156,11 +160,7 @@ impl Room {
             return Err(Refusal::Taken);
         }
         let others: Vec<&str> = names.values().map(String::as_str).collect();
-        let welcome = if others.is_empty() {
-            format!("welcome, {name}; nobody else is here\n")
-        } else {
-            format!("welcome, {name}; online: {}\n", others.join(", "))
-        };
+        let welcome = welcome(name, &others);
         names.insert(key, name.to_string());
         drop(names);
 
@@ -183,11 +183,6 @@ impl Room {
         self.send(To::AllBut(member.id), format!("{}: {text}\n", member.name));
     }
 
-    /// A line for `member` only.
-    pub fn tell(&self, member: &Member, text: &str) {
-        self.send(To::Only(member.id), format!("{text}\n"));
-    }
-
     /// The server operator says `text` to everybody.
     pub fn announce(&self, text: &str) {
         self.send(To::All, format!("{ADMIN}: {text}\n"));
@@ -205,8 +200,9 @@ impl Room {
 
     /// Completes once `CAPACITY` lines wait in `inbox`, so the next one would push out a
     /// line this member has not seen. A writer awaits this while its `write_all` is stuck
-    /// on a full socket: a stuck writer never calls `recv`, so it would never learn of
-    /// `RecvError::Lagged` (the same bound, one line later) and would hang forever.
+    /// on a full socket, and only then: that is what makes a member too slow. (A writer
+    /// that is idle but was not scheduled while more than `CAPACITY` lines went by gets
+    /// `RecvError::Lagged` at its next `recv`; it is told what it missed, not dropped.)
     pub async fn fallen_behind(&self, inbox: &Receiver<Msg>) {
         loop {
             // Created before the check, so a send between the check and the await
@@ -227,4 +223,29 @@ impl Room {
         });
         self.sent.notify_waiters();
     }
+}
+
+/// The first line for a new member `name`, listing the `others` online. Cut short with
+/// `and N more` where the whole list would make it longer than [`MAX_LINE`] bytes.
+fn welcome(name: &str, others: &[&str]) -> String {
+    if others.is_empty() {
+        return format!("welcome, {name}; nobody else is here\n");
+    }
+    let mut line = format!("welcome, {name}; online: {}", others.join(", "));
+    if line.len() > MAX_LINE {
+        line = format!("welcome, {name}; online: ");
+        // Keep room for the longest tail, so whatever is cut can still be counted.
+        let tail = format!(", and {} more", others.len()).len();
+        for (shown, other) in others.iter().enumerate() {
+            let sep = if shown == 0 { "" } else { ", " };
+            if line.len() + sep.len() + other.len() + tail > MAX_LINE {
+                line.push_str(&format!("{sep}and {} more", others.len() - shown));
+                break;
+            }
+            line.push_str(sep);
+            line.push_str(other);
+        }
+    }
+    line.push('\n');
+    line
 }
