@@ -23,11 +23,11 @@ pub mod mpsc;
 mod mutex;
 mod notify;
 pub mod oneshot;
+mod permit;
 mod semaphore;
 mod waiters;
 
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
-pub use semaphore::{
-    Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
-};
+pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
+pub use semaphore::{Acquire, AcquireError, Semaphore, TryAcquireError};

@@ -26,6 +26,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use super::permit::{OwnedSemaphorePermit, SemaphorePermit};
 use super::waiters::{WaitList, WakeBatch};
 use crate::coop;
 
@@ -309,61 +310,6 @@ impl Drop for Acquire<'_> {
     }
 }
 
-/// Permits taken from a [`Semaphore`]; dropping gives them back.
-#[must_use = "dropping a permit gives it back at once"]
-pub struct SemaphorePermit<'a> {
-    semaphore: &'a Semaphore,
-    n: usize,
-}
-
-impl SemaphorePermit<'_> {
-    /// Keeps the permits out of the semaphore for good (they are not given back).
-    pub fn forget(mut self) {
-        self.n = 0;
-    }
-
-    /// How many permits this holds.
-    pub fn num_permits(&self) -> usize {
-        self.n
-    }
-}
-
-impl Drop for SemaphorePermit<'_> {
-    fn drop(&mut self) {
-        self.semaphore.release(self.n);
-    }
-}
-
-/// Permits from a semaphore in an `Arc` ([`Semaphore::acquire_owned`]); `'static`.
-#[must_use = "dropping a permit gives it back at once"]
-pub struct OwnedSemaphorePermit {
-    semaphore: Arc<Semaphore>,
-    n: usize,
-}
-
-impl OwnedSemaphorePermit {
-    /// Keeps the permits out of the semaphore for good.
-    pub fn forget(mut self) {
-        self.n = 0;
-    }
-
-    /// How many permits this holds.
-    pub fn num_permits(&self) -> usize {
-        self.n
-    }
-
-    /// The semaphore these permits belong to.
-    pub fn semaphore(&self) -> &Arc<Semaphore> {
-        &self.semaphore
-    }
-}
-
-impl Drop for OwnedSemaphorePermit {
-    fn drop(&mut self) {
-        self.semaphore.release(self.n);
-    }
-}
-
 /// The semaphore was closed while (or before) waiting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AcquireError(());
@@ -410,21 +356,5 @@ impl fmt::Debug for Semaphore {
 impl fmt::Debug for Acquire<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acquire").field("n", &self.n).finish()
-    }
-}
-
-impl fmt::Debug for SemaphorePermit<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SemaphorePermit")
-            .field("n", &self.n)
-            .finish()
-    }
-}
-
-impl fmt::Debug for OwnedSemaphorePermit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedSemaphorePermit")
-            .field("n", &self.n)
-            .finish()
     }
 }

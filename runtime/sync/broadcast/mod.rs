@@ -23,6 +23,10 @@
 //! });
 //! ```
 
+mod error;
+
+pub use error::{RecvError, SendError, TryRecvError};
+
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -31,8 +35,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::waiters::{WaitList, WakeBatch};
 use crate::coop;
+use crate::sync::waiters::{WaitList, WakeBatch};
 
 /// A channel whose receivers each see every message sent after they subscribed, keeping
 /// at most `capacity` messages for the slowest.
@@ -325,70 +329,6 @@ impl<T> Drop for Recv<'_, T> {
         }
     }
 }
-
-/// No receiver exists; the message is handed back in `.0`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the broadcast channel has no receivers")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
-
-/// Why [`Receiver::recv`] returned no message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RecvError {
-    /// Every sender is gone and this receiver has seen everything.
-    Closed,
-    /// This many messages were overwritten before this receiver saw them; the next
-    /// `recv` continues with the oldest message still kept.
-    Lagged(u64),
-}
-
-impl fmt::Display for RecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RecvError::Closed => f.write_str("the broadcast channel is closed"),
-            RecvError::Lagged(n) => write!(f, "the receiver lagged behind and missed {n} messages"),
-        }
-    }
-}
-
-impl std::error::Error for RecvError {}
-
-/// Why [`Receiver::try_recv`] returned no message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TryRecvError {
-    /// Nothing new now.
-    Empty,
-    /// As [`RecvError::Closed`].
-    Closed,
-    /// As [`RecvError::Lagged`].
-    Lagged(u64),
-}
-
-impl fmt::Display for TryRecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryRecvError::Empty => f.write_str("no new message"),
-            TryRecvError::Closed => f.write_str("the broadcast channel is closed"),
-            TryRecvError::Lagged(n) => {
-                write!(f, "the receiver lagged behind and missed {n} messages")
-            }
-        }
-    }
-}
-
-impl std::error::Error for TryRecvError {}
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
