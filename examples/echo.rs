@@ -21,13 +21,13 @@
 //! the kernel spreads connections among them; `--pin` binds worker i to core i.
 
 use std::cell::Cell;
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::io::{self, Write};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
+use corio::future::race;
 use corio::io::{AsyncReadExt, AsyncWriteExt};
 use corio::net::{TcpListener, TcpStream};
 use corio::signal::{signal, Signal, SignalKind};
@@ -134,16 +134,7 @@ impl Shutdown {
 
     /// Waits for either signal.
     async fn requested(&mut self) {
-        poll_fn(|cx| {
-            let int = self.interrupt.poll_recv(cx).is_ready();
-            let term = self.terminate.poll_recv(cx).is_ready();
-            if int || term {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        })
-        .await
+        race(self.interrupt.recv(), self.terminate.recv()).await;
     }
 }
 

@@ -12,6 +12,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use corio::future::race;
 use corio::io::{AsyncReadExt, AsyncWriteExt};
 use corio::net::{UnixListener, UnixStream};
 use corio::signal::{signal, SignalKind};
@@ -42,14 +43,7 @@ async fn run(path: &Path) -> io::Result<()> {
             }
         }
     });
-    std::future::poll_fn(|cx| {
-        if term.poll_recv(cx).is_ready() || int.poll_recv(cx).is_ready() {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
+    race(term.recv(), int.recv()).await;
     server.abort();
     let _ = server.await;
     std::fs::remove_file(path)

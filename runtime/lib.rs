@@ -31,6 +31,7 @@
 //! | [`sys`] | OS backends behind one seam ([`sys::Selector`]), the socket syscalls, the cross-thread doorbell |
 //! | `reactor/` | registrations (slab key + generation), readiness, parked wakers, timers, one *turn* |
 //! | `executor/` | tasks in a slab, the run queue fed by wakers, `block_on`, `JoinHandle` |
+//! | [`future`] | `race` and `join`: two futures side by side in one task |
 //! | [`io`] | `AsyncRead`/`AsyncWrite`, their `Ext` traits, the readiness helper |
 //! | [`net`] | `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream` |
 //! | [`time`] | `sleep` over the reactor's timers |
@@ -53,6 +54,7 @@
 
 mod coop;
 mod executor;
+pub mod future;
 pub mod io;
 pub mod metrics;
 pub mod net;

@@ -9,12 +9,10 @@
 //! stream, a reset, a client too slow to keep up) ends the other, then the stream is
 //! dropped, which closes the socket. A write that cannot proceed parks only this task.
 
-use std::future::{poll_fn, Future};
 use std::io;
-use std::pin::pin;
 use std::rc::Rc;
-use std::task::Poll;
 
+use corio::future::race;
 use corio::io::AsyncWriteExt;
 use corio::net::{ReadHalf, TcpStream, WriteHalf};
 use corio::sync::broadcast::{Receiver, RecvError};
@@ -190,17 +188,4 @@ impl From<io::Error> for Left {
     fn from(e: io::Error) -> Left {
         Left::Gone(Some(e))
     }
-}
-
-/// Runs `a` and `b` in the current task; the first to finish wins and the other is
-/// dropped (cancelled).
-async fn race<T>(a: impl Future<Output = T>, b: impl Future<Output = T>) -> T {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = a.as_mut().poll(cx) {
-            return Poll::Ready(out);
-        }
-        b.as_mut().poll(cx)
-    })
-    .await
 }
