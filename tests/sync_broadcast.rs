@@ -7,32 +7,21 @@ mod common_exec;
 mod util;
 
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc};
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
-use common_exec::{counting_waker, with_watchdog, DropCounter, DropGuard};
+use common_exec::{
+    assert_send, assert_send_val, assert_sync, counting_waker, n, poll, with_watchdog, DropCounter,
+    DropGuard,
+};
 use corio::sync::broadcast::{self, Receiver, RecvError, SendError, Sender, TryRecvError};
 use util::within;
 
 const WATCHDOG: Duration = Duration::from_secs(30);
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn assert_send<T: Send>() {}
-fn assert_sync<T: Sync>() {}
-fn assert_send_val<T: Send>(_: &T) {}
-
-fn poll<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(future).poll(&mut Context::from_waker(waker))
-}
-
-fn n(count: &Arc<AtomicUsize>) -> usize {
-    count.load(Ordering::SeqCst)
-}
 
 /// Everything `rx` can take now, errors included, up to and excluding `Empty`.
 fn drain<T: Clone>(rx: &mut Receiver<T>) -> Vec<Result<T, TryRecvError>> {

@@ -9,12 +9,15 @@ use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{mpsc as std_mpsc, Arc};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use common_exec::{counting_waker, with_watchdog, DropCounter, DropGuard};
+use common_exec::{
+    assert_send, assert_send_val, assert_sync, counting_waker, n, with_watchdog, DropCounter,
+    DropGuard,
+};
 use corio::sync::mpsc::{
     self, Receiver, SendError, Sender, TryRecvError, TrySendError, UnboundedReceiver,
     UnboundedSender,
@@ -24,16 +27,8 @@ use util::within;
 const WATCHDOG: Duration = Duration::from_secs(30);
 const LIMIT: Duration = Duration::from_secs(10);
 
-fn assert_send<T: Send>() {}
-fn assert_sync<T: Sync>() {}
-fn assert_send_val<T: Send>(_: &T) {}
-
 fn poll<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(waker))
-}
-
-fn n(count: &Arc<AtomicUsize>) -> usize {
-    count.load(Ordering::SeqCst)
 }
 
 type SendFut<'a, T> = Pin<Box<dyn Future<Output = Result<(), SendError<T>>> + 'a>>;

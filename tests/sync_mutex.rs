@@ -11,19 +11,18 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use common_exec::{counted, counting_waker, with_watchdog, yield_until};
+use common_exec::{
+    assert_send, assert_send_val, assert_sync, counted, counting_waker, n, poll, with_watchdog,
+    yield_until,
+};
 use corio::sync::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 use util::within;
 
 const WATCHDOG: Duration = Duration::from_secs(20);
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn assert_send<T: Send>() {}
-fn assert_sync<T: Sync>() {}
-fn assert_send_val<T: Send>(_: &T) {}
 
 type Lock<'a, T> = Pin<Box<dyn Future<Output = MutexGuard<'a, T>> + 'a>>;
 
@@ -33,14 +32,6 @@ fn queued<T>(mutex: &Mutex<T>) -> (Lock<'_, T>, Waker, Arc<AtomicUsize>) {
     let (waker, count) = counting_waker();
     assert!(poll(&mut fut, &waker).is_pending(), "lock() should wait");
     (fut, waker, count)
-}
-
-fn poll<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(future).poll(&mut Context::from_waker(waker))
-}
-
-fn n(count: &Arc<AtomicUsize>) -> usize {
-    count.load(Ordering::SeqCst)
 }
 
 #[test]

@@ -12,27 +12,17 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{mpsc, Arc};
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use common_exec::{counted, counting_waker, with_watchdog, yield_until};
+use common_exec::{
+    assert_send, assert_sync, counted, counting_waker, n, poll, with_watchdog, yield_until,
+};
 use corio::sync::{Notified, Notify};
 
 const WATCHDOG: Duration = Duration::from_secs(20);
-
-fn assert_send<T: Send>() {}
-fn assert_sync<T: Sync>() {}
-
-/// Polls `future` once with `waker`.
-fn poll<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(future).poll(&mut Context::from_waker(waker))
-}
-
-fn n(count: &Arc<AtomicUsize>) -> usize {
-    count.load(Ordering::SeqCst)
-}
 
 /// `k` waiters, each polled once (so queued, in order) with its own counting waker.
 fn queued_waiters(notify: &Notify, k: usize) -> Vec<(Notified<'_>, Waker, Arc<AtomicUsize>)> {

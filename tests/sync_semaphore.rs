@@ -8,32 +8,20 @@
 mod common_exec;
 
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use common_exec::{counting_waker, with_watchdog};
+use common_exec::{
+    assert_send, assert_send_val, assert_sync, counting_waker, n, poll, with_watchdog,
+};
 use corio::sync::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
 
 const WATCHDOG: Duration = Duration::from_secs(20);
-
-fn assert_send<T: Send>() {}
-fn assert_sync<T: Sync>() {}
-fn assert_send_val<T: Send>(_: &T) {}
-
-fn poll<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(future).poll(&mut Context::from_waker(waker))
-}
-
-fn n(count: &Arc<AtomicUsize>) -> usize {
-    count.load(Ordering::SeqCst)
-}
 
 /// `acquire_many(k)`, polled once (queued) with a fresh counting waker.
 fn queued(sem: &Semaphore, k: usize) -> (Acquire<'_>, Waker, Arc<AtomicUsize>) {

@@ -109,36 +109,23 @@ fn corio_workers_server(addr: &str, workers: usize) -> io::Result<()> {
 
 /// tokio's work-stealing scheduler with `workers` threads.
 fn tokio_multi_thread_server(addr: &str, workers: usize) -> io::Result<()> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_io()
         .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        announce(listener.local_addr()?);
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                continue;
-            };
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; BUF];
-                while let Ok(n @ 1..) = stream.read(&mut buf).await {
-                    buf[..n].make_ascii_uppercase();
-                    if stream.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    })
+    tokio_serve(runtime, addr)
 }
 
 fn tokio_server(addr: &str) -> io::Result<()> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()?;
+    tokio_serve(runtime, addr)
+}
+
+/// The echo server on a tokio runtime of either flavour.
+fn tokio_serve(runtime: tokio::runtime::Runtime, addr: &str) -> io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         announce(listener.local_addr()?);

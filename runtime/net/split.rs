@@ -182,3 +182,94 @@ macro_rules! impl_stream_io {
     };
 }
 pub(crate) use impl_stream_io;
+
+/// Everything TCP and Unix stream sockets share, written once for a type with a
+/// `source: Source<_>` field and `shutdown`/`peer_addr` methods: the readiness pair
+/// (`readable`/`writable` with `try_read`/`try_write`), the [`Duplex`] impl its halves use,
+/// `AsyncRead`/`AsyncWrite` for it and for a reference to it, and `AsRawFd`.
+macro_rules! stream_socket {
+    ($ty:ty, $addr:ty) => {
+        impl $ty {
+            /// Waits until the stream may be readable (without reading). Readiness is a
+            /// hint: follow it with [`try_read`](Self::try_read), whose `WouldBlock` clears
+            /// it, so the next `readable().await` waits for a new event.
+            pub async fn readable(&self) -> std::io::Result<()> {
+                std::future::poll_fn(|cx| {
+                    self.source
+                        .poll_ready_coop(cx, $crate::reactor::Direction::Read)
+                })
+                .await
+            }
+
+            /// Waits until the stream may be writable (without writing); follow it with
+            /// [`try_write`](Self::try_write), as for [`readable`](Self::readable).
+            pub async fn writable(&self) -> std::io::Result<()> {
+                std::future::poll_fn(|cx| {
+                    self.source
+                        .poll_ready_coop(cx, $crate::reactor::Direction::Write)
+                })
+                .await
+            }
+
+            /// Reads without waiting: `Ok(n)`, `Ok(0)` at end of stream, or `WouldBlock`
+            /// (which clears read readiness) when nothing is buffered.
+            pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.source.try_io($crate::reactor::Direction::Read, |s| {
+                    $crate::sys::socket::recv(std::os::fd::AsRawFd::as_raw_fd(s), buf)
+                })
+            }
+
+            /// Writes without waiting: `Ok(n)`, or `WouldBlock` (which clears write
+            /// readiness) when the send buffer is full.
+            pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+                self.source.try_io($crate::reactor::Direction::Write, |s| {
+                    $crate::sys::socket::send(std::os::fd::AsRawFd::as_raw_fd(s), buf)
+                })
+            }
+        }
+
+        impl $crate::net::split::sealed::Duplex for $ty {
+            type Addr = $addr;
+
+            #[inline]
+            fn poll_read_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.source.poll_recv(cx, buf)
+            }
+
+            #[inline]
+            fn poll_write_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.source.poll_send(cx, buf)
+            }
+
+            /// Sends FIN; a peer that already left is not an error.
+            fn close_write(&self) -> std::io::Result<()> {
+                match self.shutdown(std::net::Shutdown::Write) {
+                    Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
+                    other => other,
+                }
+            }
+
+            fn peer(&self) -> std::io::Result<$addr> {
+                self.peer_addr()
+            }
+        }
+
+        $crate::net::split::impl_stream_io!($ty);
+        $crate::net::split::impl_stream_io!(&$ty);
+
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                self.source.fd()
+            }
+        }
+    };
+}
+pub(crate) use stream_socket;

@@ -3,14 +3,13 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::task::{Context, Poll};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use crate::io::source::Source;
 use crate::reactor::Direction;
 use crate::sys::socket;
 
-use super::split::{self, impl_stream_io, sealed::Duplex};
+use super::split::{self, stream_socket};
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 
 /// A TCP connection.
@@ -136,66 +135,6 @@ impl TcpStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split::into_split(self)
     }
-
-    /// Waits until the stream may be readable (without reading). Readiness is a hint:
-    /// follow it with [`try_read`](Self::try_read), whose `WouldBlock` clears it, so the
-    /// next `readable().await` waits for a new event instead of returning at once.
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.source.poll_ready_coop(cx, Direction::Read)).await
-    }
-
-    /// Waits until the stream may be writable (without writing); follow it with
-    /// [`try_write`](Self::try_write), as for [`readable`](Self::readable).
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.source.poll_ready_coop(cx, Direction::Write)).await
-    }
-
-    /// Reads without waiting: `Ok(n)`, `Ok(0)` at end of stream, or `WouldBlock` (which
-    /// clears read readiness) when nothing is buffered.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Read, |fd| socket::recv(fd.as_raw_fd(), buf))
-    }
-
-    /// Writes without waiting: `Ok(n)`, or `WouldBlock` (which clears write readiness)
-    /// when the send buffer is full.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Write, |fd| socket::send(fd.as_raw_fd(), buf))
-    }
 }
 
-impl Duplex for TcpStream {
-    type Addr = SocketAddr;
-
-    #[inline]
-    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_recv(cx, buf)
-    }
-
-    #[inline]
-    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_send(cx, buf)
-    }
-
-    /// Sends FIN; a peer that already left is not an error.
-    fn close_write(&self) -> io::Result<()> {
-        match self.shutdown(Shutdown::Write) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
-            other => other,
-        }
-    }
-
-    fn peer(&self) -> io::Result<SocketAddr> {
-        self.peer_addr()
-    }
-}
-
-impl_stream_io!(TcpStream);
-impl_stream_io!(&TcpStream);
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.fd()
-    }
-}
+stream_socket!(TcpStream, SocketAddr);

@@ -236,3 +236,18 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
 }
+
+/// Polls `future` once with `waker` (so a test sees exactly which waker a wake used).
+pub fn poll<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
+    Pin::new(future).poll(&mut Context::from_waker(waker))
+}
+
+/// The current value of a [`counting_waker`]'s count.
+pub fn n(count: &Arc<AtomicUsize>) -> usize {
+    count.load(Ordering::SeqCst)
+}
+
+/// Compile-time checks: `T` is `Send` / `Sync`; `value`'s type is `Send`.
+pub fn assert_send<T: Send>() {}
+pub fn assert_sync<T: Sync>() {}
+pub fn assert_send_val<T: Send>(_: &T) {}

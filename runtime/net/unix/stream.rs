@@ -3,14 +3,13 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::io::source::Source;
-use crate::net::split::{self, impl_stream_io, sealed::Duplex};
+use crate::net::split::{self, stream_socket};
 use crate::net::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::reactor::Direction;
 use crate::sys::socket;
@@ -121,62 +120,6 @@ impl UnixStream {
     pub fn into_split(self) -> (OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>) {
         split::into_split(self)
     }
-
-    /// Waits until the stream may be readable; follow with [`try_read`](Self::try_read).
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.source.poll_ready_coop(cx, Direction::Read)).await
-    }
-
-    /// Waits until the stream may be writable; follow with [`try_write`](Self::try_write).
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.source.poll_ready_coop(cx, Direction::Write)).await
-    }
-
-    /// Reads without waiting; `WouldBlock` (clearing read readiness) if nothing is
-    /// buffered, `Ok(0)` at end of stream.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Read, |s| socket::recv(s.as_raw_fd(), buf))
-    }
-
-    /// Writes without waiting; `WouldBlock` (clearing write readiness) if the buffer is
-    /// full.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Write, |s| socket::send(s.as_raw_fd(), buf))
-    }
 }
 
-impl Duplex for UnixStream {
-    type Addr = SocketAddr;
-
-    #[inline]
-    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_recv(cx, buf)
-    }
-
-    #[inline]
-    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_send(cx, buf)
-    }
-
-    fn close_write(&self) -> io::Result<()> {
-        match self.shutdown(Shutdown::Write) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
-            other => other,
-        }
-    }
-
-    fn peer(&self) -> io::Result<SocketAddr> {
-        self.peer_addr()
-    }
-}
-
-impl_stream_io!(UnixStream);
-impl_stream_io!(&UnixStream);
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.fd()
-    }
-}
+stream_socket!(UnixStream, SocketAddr);
