@@ -112,3 +112,44 @@ fn a_peer_that_closes_gives_end_of_stream_and_broken_pipe_not_sigpipe() {
         assert_eq!(err.kind(), ErrorKind::BrokenPipe); // and the process is still alive
     }));
 }
+
+/// More connects than the listener's backlog holds: Linux answers the extra ones `EAGAIN`
+/// (no readiness event exists for "the backlog has room"), and `connect` keeps retrying
+/// on a timer until the server accepts; every client gets through, none fails.
+#[test]
+fn connects_beyond_a_full_backlog_wait_and_succeed() {
+    let path = TempPath::new();
+    corio::block_on(within(LIMIT, "backlog", async {
+        let listener = UnixListener::bind(&path.0).unwrap();
+        // std listens with the largest backlog the kernel allows (`somaxconn`): go past it.
+        let somaxconn: usize = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(4096);
+        let clients_wanted = (somaxconn + 200).min(20_000);
+        let clients: Vec<_> = (0..clients_wanted)
+            .map(|_| {
+                let path = path.0.clone();
+                corio::spawn(async move { UnixStream::connect(&path).await.map(drop) })
+            })
+            .collect();
+        // Let every connect run (and the late ones meet a full backlog) before accepting.
+        corio::time::sleep(Duration::from_millis(50)).await;
+        let mut accepted = 0;
+        for _ in 0..clients_wanted {
+            drop(listener.accept().await.unwrap());
+            accepted += 1;
+        }
+        for client in clients {
+            client.await.unwrap().unwrap();
+        }
+        assert_eq!(accepted, clients_wanted);
+    }));
+}
+
+#[test]
+fn binding_outside_a_runtime_fails_without_leaving_a_socket_file() {
+    let path = TempPath::new();
+    assert!(UnixListener::bind(&path.0).is_err());
+    assert!(!path.0.exists());
+}
