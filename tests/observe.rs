@@ -54,14 +54,14 @@ fn the_environment_sets_the_threshold_and_a_bad_value_is_a_clear_error() {
 #[test]
 fn only_polls_past_the_threshold_are_counted() {
     let rt = corio::Runtime::builder()
-        .slow_poll_threshold(Some(Duration::from_millis(30)))
+        .slow_poll_threshold(Some(Duration::from_millis(250)))
         .build()
         .unwrap();
     rt.block_on(async {
         for _ in 0..20 {
             corio::spawn(async { yield_now().await }).await.unwrap();
         }
-        corio::spawn(async { std::thread::sleep(Duration::from_millis(40)) })
+        corio::spawn(async { std::thread::sleep(Duration::from_millis(300)) })
             .await
             .unwrap();
     });
