@@ -1,7 +1,7 @@
 //! Seeing what the runtime does: named tasks, the slow-poll detector, and the counters.
 //!
 //! ```text
-//! cargo run --example observe                         # threshold 20 ms, set by the builder
+//! cargo run --example observe                         # threshold 100 ms, set by the builder
 //! CORIO_SLOW_POLL_MS=5 cargo run --example observe    # the environment decides instead
 //! ```
 //!
@@ -25,7 +25,7 @@ fn main() {
 fn run() -> std::io::Result<()> {
     let mut builder = corio::Runtime::builder();
     if std::env::var_os("CORIO_SLOW_POLL_MS").is_none() {
-        builder.slow_poll_threshold(Some(Duration::from_millis(20)));
+        builder.slow_poll_threshold(Some(Duration::from_millis(100)));
     }
     let runtime = builder.build()?;
     println!(
@@ -35,11 +35,11 @@ fn run() -> std::io::Result<()> {
     runtime.block_on(async {
         let blocker = Builder::new().name("blocker").spawn(async {
             // The mistake: a blocking call inside a task holds the whole thread.
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(250));
         })?;
         let offloaded = Builder::new().name("offloaded").spawn(async {
             // The fix: the same wait on a pool thread; this task only awaits.
-            spawn_blocking(|| std::thread::sleep(Duration::from_millis(50))).await
+            spawn_blocking(|| std::thread::sleep(Duration::from_millis(250))).await
         })?;
         let ticker = Builder::new().name("ticker").spawn(async {
             let mut ticks = 0;
