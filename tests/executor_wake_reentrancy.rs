@@ -301,28 +301,40 @@ fn replacing_a_parked_waker_whose_drop_deregisters_a_source_does_not_panic() {
             let hook_ran = Arc::new(AtomicUsize::new(0));
             let ran = hook_ran.clone();
             let mut polls = 0;
+            let mut got = Vec::new();
             let reader = corio::spawn(poll_fn(move |cx| {
                 polls += 1;
                 let mut buf = [0u8; 16];
-                let poll = if polls == 1 {
-                    // Park with the hook, then wake ourselves so the next poll re-parks
-                    // with a different waker, replacing (dropping) the hook in the slot.
+                if polls == 1 {
+                    // Park with the hook. The event for the first bytes wakes it by
+                    // reference (it stays stored, disarmed); the park after that read,
+                    // with the task's own waker, replaces (drops) it inside `park`.
                     let hook = Waker::from(Arc::new(DropHook {
                         inner: cx.waker().clone(),
                         ran: ran.clone(),
                     }));
                     let poll =
                         Pin::new(&mut client).poll_read(&mut Context::from_waker(&hook), &mut buf);
-                    cx.waker().wake_by_ref();
-                    poll
-                } else {
-                    Pin::new(&mut client).poll_read(cx, &mut buf)
-                };
-                match poll {
-                    Poll::Ready(r) => Poll::Ready(buf[..r.unwrap()].to_vec()),
-                    Poll::Pending => Poll::Pending,
+                    assert!(poll.is_pending(), "nothing was sent yet");
+                    return Poll::Pending;
+                }
+                loop {
+                    match Pin::new(&mut client).poll_read(cx, &mut buf) {
+                        Poll::Ready(r) => {
+                            let n = r.unwrap();
+                            got.extend_from_slice(&buf[..n]);
+                            if n == 0 || got.ends_with(b"still here") {
+                                return Poll::Ready(got.clone());
+                            }
+                        }
+                        Poll::Pending => return Poll::Pending,
+                    }
                 }
             }));
+            for _ in 0..3 {
+                corio::task::yield_now().await; // the reader parks with the hook
+            }
+            server.write_all(b"x").await.unwrap();
             assert!(
                 yield_until(
                     || hook_ran.load(Ordering::SeqCst) == 1 || reader.is_finished(),
@@ -332,7 +344,7 @@ fn replacing_a_parked_waker_whose_drop_deregisters_a_source_does_not_panic() {
             );
             server.write_all(b"still here").await.unwrap();
             match reader.await {
-                Ok(bytes) => assert_eq!(bytes, b"still here"),
+                Ok(bytes) => assert_eq!(bytes, b"xstill here"),
                 Err(e) => panic!("the reader task failed: {e}"),
             }
             assert_eq!(hook_ran.load(Ordering::SeqCst), 1);

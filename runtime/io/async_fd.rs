@@ -43,7 +43,7 @@ use crate::sys;
 /// The fd must be in non-blocking mode (otherwise an operation could block the whole
 /// runtime): [`new`](Self::new) checks. Regular files cannot be registered with epoll or
 /// kqueue (they are always "ready"): use [`spawn_blocking`](crate::task::spawn_blocking)
-/// for disk I/O. One task at a time may wait in each direction.
+/// for disk I/O. Several tasks may wait on the same direction; each is woken.
 pub struct AsyncFd<T: AsRawFd> {
     source: Source<T>,
 }

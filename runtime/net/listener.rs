@@ -93,9 +93,9 @@ impl TcpListener {
 
     /// Accepts the next connection, as a non-blocking, close-on-exec stream.
     ///
-    /// One task at a time may wait in `accept` on a given listener: a second concurrent
-    /// waiter replaces the first, which is then not woken (as with tokio). Accept in one
-    /// task and spawn a task per connection.
+    /// Several tasks may wait in `accept` on one listener (shared through an `Rc`); each
+    /// incoming connection wakes them all and one of them gets it. The usual shape is
+    /// still one accepting task that spawns a task per connection.
     ///
     /// Connections aborted before they were accepted (`ECONNABORTED`, `EPROTO`) are
     /// skipped. When descriptors or memory run out (`EMFILE`, `ENFILE`, `ENOBUFS`,

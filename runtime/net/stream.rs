@@ -17,8 +17,8 @@ use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 /// Read and write it through [`AsyncReadExt`](crate::io::AsyncReadExt) and
 /// [`AsyncWriteExt`](crate::io::AsyncWriteExt). `&TcpStream` implements both traits too,
 /// so one task can read while another writes: borrow with [`split`](Self::split), or move
-/// halves into separate tasks with [`into_split`](Self::into_split). One task at a time
-/// may wait in each direction.
+/// halves into separate tasks with [`into_split`](Self::into_split). Several tasks may
+/// wait on the same direction (say, [`readable`](Self::readable)); each is woken.
 ///
 /// A reset peer gives `ConnectionReset` or `BrokenPipe` errors, never `SIGPIPE`
 /// (`send` uses `MSG_NOSIGNAL`). After the peer shuts down its write half, reads return

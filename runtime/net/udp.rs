@@ -30,9 +30,8 @@ use crate::reactor::Direction;
 /// .unwrap();
 /// ```
 ///
-/// One task at a time may wait in each direction (a second waiter replaces the first,
-/// which is then not woken): share a socket between tasks through a channel rather than
-/// by having several tasks await `recv_from` on it.
+/// Several tasks may wait on one socket (share it through an `Rc`): each datagram wakes
+/// every task waiting to receive, one of them gets it, and the others wait on.
 ///
 /// An empty datagram is a datagram: `send_to(&[], ..)` sends one and `recv_from` returns
 /// `Ok((0, from))` for it. A datagram longer than the buffer is truncated to it (the rest

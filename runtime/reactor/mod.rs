@@ -8,6 +8,7 @@
 //! The reactor knows wakers, not tasks. It lives on one thread (`Rc`), and another thread
 //! reaches it only through the [`Notifier`].
 
+mod fan_out;
 mod registration;
 mod slot;
 mod timers;

@@ -3,8 +3,10 @@
 //! clears it). Both live on one thread, so plain `Cell`s suffice: no lock, no borrow flag.
 
 use std::cell::Cell;
+use std::sync::Arc;
 use std::task::Waker;
 
+use super::fan_out::FanOut;
 use crate::sys::Readiness;
 
 /// Which half of an fd a task waits on.
@@ -33,9 +35,11 @@ impl Direction {
 /// and a disarmed waker is never woken. (A task that parked and then stopped waiting, say
 /// a read inside an expired `timeout`, stays armed and gets one harmless extra wake.)
 ///
-/// One waiter per direction: a second task parking on the same direction replaces the
-/// first, which is then never woken (as in tokio and mio). Share a listener or a stream
-/// half between tasks only if one task at a time awaits each direction.
+/// Several tasks may wait on one direction (two tasks in `recv_from` on one UDP socket, or
+/// in `accept` on one listener): when a second task parks while the first still waits,
+/// the stored waker becomes a [`FanOut`] of both, which the event wakes like any waker
+/// and which wakes them all; whoever then finds nothing to do parks again. The usual case,
+/// one task per direction, never builds one, and the event path does not change.
 ///
 /// # Invariant
 /// `generation` is the one packed into the token the fd was registered with; events whose
@@ -48,10 +52,14 @@ pub(crate) struct ScheduledIo {
     readiness: Cell<Readiness>,
     /// Which directions have a task waiting (`READ_ARMED`, `WRITE_ARMED`).
     armed: Cell<u8>,
-    /// The task that last parked on reads (one per direction, as in tokio and mio).
+    /// The task that last parked on reads, or a fan-out waking several.
     reader: Cell<Option<Waker>>,
-    /// The task that last parked on writes.
+    /// The task that last parked on writes, or a fan-out waking several.
     writer: Cell<Option<Waker>>,
+    /// The fan-out `reader` holds, if it holds one (to add members to it).
+    reader_fan: Cell<Option<Arc<FanOut>>>,
+    /// Likewise for `writer`.
+    writer_fan: Cell<Option<Arc<FanOut>>>,
 }
 
 /// `armed` bit: a task waits to read.
@@ -78,6 +86,8 @@ impl ScheduledIo {
             armed: Cell::new(0),
             reader: Cell::new(None),
             writer: Cell::new(None),
+            reader_fan: Cell::new(None),
+            writer_fan: Cell::new(None),
         }
     }
 
@@ -85,6 +95,13 @@ impl ScheduledIo {
         match dir {
             Direction::Read => (&self.reader, READ_ARMED),
             Direction::Write => (&self.writer, WRITE_ARMED),
+        }
+    }
+
+    fn fan(&self, dir: Direction) -> &Cell<Option<Arc<FanOut>>> {
+        match dir {
+            Direction::Read => &self.reader_fan,
+            Direction::Write => &self.writer_fan,
         }
     }
 
@@ -107,20 +124,13 @@ impl ScheduledIo {
 
     /// Wakes the tasks parked on the directions in `fire`, leaving their wakers stored.
     /// Called with nothing borrowed: a waker may run arbitrary code.
+    #[inline]
     pub(crate) fn wake(&self, fire: u8) {
-        for dir in [Direction::Read, Direction::Write] {
-            let (cell, bit) = self.waiter(dir);
-            if fire & bit == 0 {
-                continue;
-            }
-            if let Some(waker) = cell.take() {
-                waker.wake_by_ref();
-                // Keep a waker parked during the wake, if any, over ours.
-                match cell.take() {
-                    Some(newer) => cell.set(Some(newer)),
-                    None => cell.set(Some(waker)),
-                }
-            }
+        if fire & READ_ARMED != 0 {
+            wake_stored(&self.reader);
+        }
+        if fire & WRITE_ARMED != 0 {
+            wake_stored(&self.writer);
         }
     }
 
@@ -137,25 +147,252 @@ impl ScheduledIo {
 
     /// Parks `waker` for `dir` (arming it), returning the waker it replaced, which the
     /// caller drops with nothing borrowed. The same task parking again costs no clone.
+    /// Only a waker that no longer waits (its direction fired) is replaced: while the
+    /// direction is armed, a second task joins a fan-out with the first instead.
     #[inline]
     pub(crate) fn park(&self, dir: Direction, waker: &Waker) -> Option<Waker> {
         let (cell, bit) = self.waiter(dir);
-        self.armed.set(self.armed.get() | bit);
         match cell.take() {
             Some(parked) if parked.will_wake(waker) => {
                 cell.set(Some(parked));
+                self.armed.set(self.armed.get() | bit);
+                None
+            }
+            other => self.park_other(dir, other, waker),
+        }
+    }
+
+    /// [`park`](Self::park) when the stored waker, `stored`, is another task's (or none).
+    #[cold]
+    #[inline(never)]
+    fn park_other(&self, dir: Direction, stored: Option<Waker>, waker: &Waker) -> Option<Waker> {
+        let (cell, bit) = self.waiter(dir);
+        let armed = self.armed.get();
+        self.armed.set(armed | bit);
+        let fan = self.fan(dir);
+        match stored {
+            Some(parked) if armed & bit != 0 => {
+                // Both wait: the stored waker becomes (or already is) a fan-out.
+                match fan.take() {
+                    Some(group) => {
+                        cell.set(Some(parked));
+                        fan.set(Some(group.clone()));
+                        // Last: shedding wakes wakers, which may park here again.
+                        group.join(waker);
+                    }
+                    None => {
+                        let (group, fan_waker) = FanOut::new(parked, waker.clone());
+                        cell.set(Some(fan_waker));
+                        fan.set(Some(group));
+                    }
+                }
                 None
             }
             replaced => {
                 cell.set(Some(waker.clone()));
+                // A fan-out stored here has fired and is empty: forget it with its waker.
+                fan.set(None);
                 replaced
             }
         }
     }
 
-    /// Takes the stored wakers (the source is going away).
-    pub(crate) fn clear_waiters(&self) -> (Option<Waker>, Option<Waker>) {
+    /// How many tasks wait on `dir` (for tests): the fan-out's members, or the one waker.
+    #[cfg(test)]
+    fn waiting(&self, dir: Direction) -> usize {
+        let (_, bit) = self.waiter(dir);
+        let group = self.fan(dir).take();
+        let n = match &group {
+            Some(group) => group.len(),
+            None => usize::from(self.armed.get() & bit != 0),
+        };
+        self.fan(dir).set(group);
+        n
+    }
+
+    /// Takes the stored wakers (the source is going away); the caller drops them with
+    /// nothing borrowed.
+    pub(crate) fn clear_waiters(&self) -> Waiters {
         self.armed.set(0);
-        (self.reader.take(), self.writer.take())
+        Waiters {
+            _reader: self.reader.take(),
+            _writer: self.writer.take(),
+            _fans: [self.reader_fan.take(), self.writer_fan.take()],
+        }
+    }
+}
+
+/// Wakes the waker stored in `cell` by reference and leaves it stored.
+#[inline]
+fn wake_stored(cell: &Cell<Option<Waker>>) {
+    if let Some(waker) = cell.take() {
+        waker.wake_by_ref();
+        // Keep a waker parked during the wake, if any, over ours.
+        match cell.take() {
+            Some(newer) => cell.set(Some(newer)),
+            None => cell.set(Some(waker)),
+        }
+    }
+}
+
+/// Every waker a source held, on their way to being dropped.
+#[must_use = "dropping the wakers is the point; drop them with nothing borrowed"]
+pub(crate) struct Waiters {
+    _reader: Option<Waker>,
+    _writer: Option<Waker>,
+    _fans: [Option<Arc<FanOut>>; 2],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fan_out::SHED_AT;
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A waker that counts its wakes.
+    struct Counter(AtomicUsize);
+
+    impl futures_task::ArcWake for Counter {
+        fn wake_by_ref(arc_self: &Arc<Self>) {
+            arc_self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counter() -> (Arc<Counter>, Waker) {
+        let c = Arc::new(Counter(AtomicUsize::new(0)));
+        (c.clone(), futures_task::waker(c))
+    }
+
+    fn wakes(c: &Counter) -> usize {
+        c.0.load(Ordering::SeqCst)
+    }
+
+    fn fire(io: &ScheduledIo, ready: Readiness) {
+        let fired = io.on_event(ready);
+        io.wake(fired);
+    }
+
+    #[test]
+    fn every_task_parked_on_a_direction_is_woken() {
+        let io = ScheduledIo::new(0, Readiness::EMPTY);
+        let tasks: Vec<_> = (0..3).map(|_| counter()).collect();
+        for (_, w) in &tasks {
+            assert!(io.park(Direction::Read, w).is_none());
+        }
+        assert_eq!(io.waiting(Direction::Read), 3);
+        fire(&io, Readiness::READABLE);
+        for (c, _) in &tasks {
+            assert_eq!(wakes(c), 1);
+        }
+        // The event emptied the fan-out; it stays stored, disarmed, until a task parks.
+        assert_eq!(io.waiting(Direction::Read), 0);
+        fire(&io, Readiness::READABLE);
+        assert_eq!(tasks.iter().map(|(c, _)| wakes(c)).sum::<usize>(), 3);
+    }
+
+    #[test]
+    fn a_write_event_leaves_the_readers_waiting() {
+        let io = ScheduledIo::new(0, Readiness::EMPTY);
+        let (a, wa) = counter();
+        let (b, wb) = counter();
+        let _ = io.park(Direction::Read, &wa);
+        let _ = io.park(Direction::Read, &wb);
+        fire(&io, Readiness::WRITABLE);
+        assert_eq!((wakes(&a), wakes(&b)), (0, 0));
+        fire(&io, Readiness::READ_CLOSED);
+        assert_eq!((wakes(&a), wakes(&b)), (1, 1));
+    }
+
+    #[test]
+    fn a_task_parking_twice_is_listed_once() {
+        let io = ScheduledIo::new(0, Readiness::EMPTY);
+        let (_, first) = counter();
+        let (b, wb) = counter();
+        let _ = io.park(Direction::Write, &first);
+        for _ in 0..5 {
+            let _ = io.park(Direction::Write, &wb);
+        }
+        assert_eq!(io.waiting(Direction::Write), 2);
+        fire(&io, Readiness::WRITABLE);
+        assert_eq!(wakes(&b), 1);
+    }
+
+    #[test]
+    fn a_disarmed_first_waker_is_replaced_not_joined() {
+        let io = ScheduledIo::new(0, Readiness::EMPTY);
+        let (a, wa) = counter();
+        let (b, wb) = counter();
+        let _ = io.park(Direction::Read, &wa);
+        fire(&io, Readiness::READABLE);
+        // `a` was woken and did not park again: `b` takes its place, `a` is handed back.
+        let replaced = io.park(Direction::Read, &wb).expect("a's waker");
+        assert!(replaced.will_wake(&wa));
+        assert_eq!(io.waiting(Direction::Read), 1);
+        fire(&io, Readiness::READABLE);
+        assert_eq!((wakes(&a), wakes(&b)), (1, 1));
+    }
+
+    #[test]
+    fn waiters_that_gave_up_are_shed_not_kept_for_ever() {
+        let io = ScheduledIo::new(0, Readiness::EMPTY);
+        // SHED_AT tasks park and go away without an event; the next one sheds them all.
+        let gone: Vec<_> = (0..SHED_AT).map(|_| counter()).collect();
+        for (_, w) in &gone {
+            let _ = io.park(Direction::Read, w);
+        }
+        assert_eq!(io.waiting(Direction::Read), SHED_AT);
+        let (late, w_late) = counter();
+        let _ = io.park(Direction::Read, &w_late);
+        assert_eq!(io.waiting(Direction::Read), 1);
+        assert!(gone.iter().all(|(c, _)| wakes(c) == 1));
+        assert_eq!(wakes(&late), 0);
+        // The shed wakers were dropped: only this test's handles remain.
+        assert!(gone.iter().all(|(c, _)| Arc::strong_count(c) == 2));
+        fire(&io, Readiness::READABLE);
+        assert_eq!(wakes(&late), 1);
+    }
+
+    #[test]
+    fn many_live_waiters_do_not_wake_each_other_in_a_loop() {
+        let io = ScheduledIo::new(0, Readiness::EMPTY);
+        let n = 5 * SHED_AT;
+        let tasks: Vec<_> = (0..n).map(|_| counter()).collect();
+        // Every task parks; each woken one parks again at once, as a live task would.
+        for (_, w) in &tasks {
+            let _ = io.park(Direction::Read, w);
+        }
+        for _ in 0..4 {
+            for (c, w) in &tasks {
+                if wakes(c) > 0 {
+                    let _ = io.park(Direction::Read, w);
+                }
+            }
+        }
+        // The limit doubled past the crowd: parking again sheds nothing more.
+        let before: usize = tasks.iter().map(|(c, _)| wakes(c)).sum();
+        for (_, w) in &tasks {
+            let _ = io.park(Direction::Read, w);
+        }
+        let after: usize = tasks.iter().map(|(c, _)| wakes(c)).sum();
+        assert_eq!(before, after);
+        assert!(before <= 2 * n, "{before} wakes for {n} waiters");
+        fire(&io, Readiness::READABLE);
+        assert!(tasks.iter().all(|(c, _)| wakes(c) >= 1));
+    }
+
+    #[test]
+    fn dropping_the_source_drops_every_waker_unwoken() {
+        let io = ScheduledIo::new(0, Readiness::EMPTY);
+        let tasks: Vec<_> = (0..3).map(|_| counter()).collect();
+        for (_, w) in &tasks {
+            let _ = io.park(Direction::Write, w);
+        }
+        drop(io.clear_waiters());
+        assert!(tasks
+            .iter()
+            .all(|(c, _)| wakes(c) == 0 && Arc::strong_count(c) == 2));
+        fire(&io, Readiness::WRITABLE);
+        assert!(tasks.iter().all(|(c, _)| wakes(c) == 0));
     }
 }

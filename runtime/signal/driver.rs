@@ -1,8 +1,10 @@
 //! The per-runtime half of signal handling: one task that waits on this runtime's
 //! self-pipe and wakes every `Signal` stream of the runtime when a byte arrives.
 //!
-//! Without it, each stream would have to park on the pipe itself, and a source holds one
-//! waiter per direction. The task is spawned with the runtime's first stream and lives as
+//! Without it, every stream would park on the pipe itself and race to drain it: the first
+//! to read the byte would see the delivery, the others a drained pipe. One reader that
+//! drains and then wakes every stream (each checks its own signal's counter) has no race.
+//! The task is spawned with the runtime's first stream and lives as
 //! long as the runtime; streams find it through a thread-local list of weak references
 //! keyed by the runtime's reactor, so every runtime on a thread has its own.
 
