@@ -1,13 +1,14 @@
 //! corio-bench: corio against tokio, smol, a raw epoll loop and threads.
 //!
 //! ```text
-//! cargo run --release -p corio-bench -- peers  [--quick] [--servers corio,tokio] [--conns 100,1000]
+//! cargo run --release -p corio-bench -- peers  [--quick] [--servers corio,tokio] [--conns 100,1000] [--rounds 5]
 //! cargo run --release -p corio-bench -- ladder [--quick]   # every ladder rung
 //! cargo run --release -p corio-bench -- micro  [--quick]   # spawn, yield, timers, remote wakes
 //! cargo run --release -p corio-bench -- counts [--quick]   # syscalls and instructions per request
 //! cargo run --release -p corio-bench -- scaling [--quick]  # 1 and 2 event loops on 1 and 2 cores
 //! cargo run --release -p corio-bench -- http   [--quick]   # wrk: the http example vs its tokio port
 //! cargo run --release -p corio-bench -- hyper  [--quick]   # wrk: hyper on corio vs hyper on tokio
+//! corio-bench serve corio 127.0.0.1:7000 & corio-bench load 127.0.0.1:7000 100 [SECS] [MSG]
 //! ```
 //!
 //! Each suite writes `bench/results/<suite>.md` (and `.svg` where there is a chart).
@@ -43,13 +44,49 @@ fn numbers(args: &[String], flag: &str) -> Vec<usize> {
         .collect()
 }
 
+/// `load ADDR CONNS [SECS] [MSG]`: the load generator alone, against a server started by
+/// hand (`corio-bench serve NAME ADDR`), for profiling one server.
+fn load(args: &[String]) -> std::io::Result<()> {
+    let parse = |i: usize, default: usize| {
+        args.get(i)
+            .map_or(Ok(default), |v| v.parse().map_err(std::io::Error::other))
+    };
+    let addr = args[0].parse().map_err(std::io::Error::other)?;
+    let (conns, secs, msg) = (parse(1, 100)?, parse(2, 5)?, parse(3, 64)?);
+    peers::raise_fd_limit();
+    let r = loadgen::run(
+        addr,
+        conns,
+        msg,
+        std::time::Duration::from_millis(500),
+        std::time::Duration::from_secs(secs as u64),
+    )?;
+    println!(
+        "{:.0} req/s; µs: p50 {} p90 {} p99 {} p99.9 {} max {}; corrupt {}",
+        r.rps(),
+        r.quantile(0.5),
+        r.quantile(0.9),
+        r.quantile(0.99),
+        r.quantile(0.999),
+        r.quantile(1.0),
+        r.corrupt
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let result = match args.first().map(String::as_str) {
         Some("serve") if args.len() >= 3 => servers::serve(&args[1], &args[2]),
         Some("serve-http") if args.len() >= 3 => http::serve_tokio(&args[1], &args[2]),
-        Some("peers") => peers::peers(quick, &list(&args, "--servers"), &numbers(&args, "--conns")),
+        Some("peers") => peers::peers(
+            quick,
+            &list(&args, "--servers"),
+            &numbers(&args, "--conns"),
+            numbers(&args, "--rounds").first().copied(),
+        ),
+        Some("load") if args.len() >= 3 => load(&args[1..]),
         Some("ladder") => peers::ladder(quick),
         Some("scaling") => peers::scaling(quick),
         Some("micro") => micro::run(quick),
@@ -59,7 +96,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: corio-bench peers|ladder|micro|counts|scaling|http|hyper [--quick] \
-                 [--servers a,b] [--conns n,m] (the last two for peers)\n\
+                 [--servers a,b] [--conns n,m] [--rounds n] (the last three for peers)\n\
                  http: wrk against the http example (corio) and its tokio port\n\
                  hyper: wrk against hyper on corio and on tokio"
             );

@@ -181,10 +181,22 @@ fn sweep(servers: &[Contender], plan: &Plan) -> Vec<Row> {
                 continue;
             }
             let rps: Vec<f64> = ms.iter().map(|m| m.0.rps()).collect();
-            // Latency and memory from the median round.
+            // Memory from the median round (by req/s).
             let mut order: Vec<usize> = (0..ms.len()).collect();
             order.sort_by(|&a, &b| rps[a].total_cmp(&rps[b]));
             let mid = &ms[order[order.len() / 2]];
+            // Latency quantiles: the median over rounds of each round's quantile, as for
+            // req/s — one round's tail is too noisy to compare on its own.
+            let q = |p: f64| {
+                let v: Vec<f64> = ms.iter().map(|m| f64::from(m.0.quantile(p))).collect();
+                report::median(&v) as u32
+            };
+            let p99s: Vec<f64> = ms.iter().map(|m| f64::from(m.0.quantile(0.99))).collect();
+            eprintln!(
+                "\n{:>22} {conns:>6} conns: p99 per round (µs) {:?}",
+                servers[i].name,
+                p99s.iter().map(|v| *v as u32).collect::<Vec<_>>()
+            );
             let total: u64 = ms.iter().map(|m| m.0.total_requests).sum();
             let cpu: f64 = ms.iter().map(|m| m.3).sum();
             rows.push(Row {
@@ -192,9 +204,10 @@ fn sweep(servers: &[Contender], plan: &Plan) -> Vec<Row> {
                 conns,
                 msg_len: msg,
                 rps,
-                p50_us: mid.0.quantile(0.5),
-                p99_us: mid.0.quantile(0.99),
-                p999_us: mid.0.quantile(0.999),
+                p50_us: q(0.5),
+                p99_us: q(0.99),
+                p999_us: q(0.999),
+                p99_spread: report::spread(&p99s),
                 rss_kib: mid.2,
                 rss_per_conn_bytes: (mid.2.saturating_sub(mid.1)) as f64 * 1024.0 / conns as f64,
                 cpu_per_100k: if total > 0 {
@@ -272,11 +285,21 @@ fn write(suite: &str, rows: &[Row], plan: &Plan, note: &str) -> io::Result<()> {
 /// `peers`: the echo server on each runtime.
 ///
 /// `only_servers` and `only_conns` (from `--servers a,b` and `--conns 100,1000`) narrow the
-/// sweep, e.g. to fit a time limit; empty means everything.
-pub fn peers(quick: bool, only_servers: &[String], only_conns: &[usize]) -> io::Result<()> {
+/// sweep, e.g. to fit a time limit; empty means everything (a narrowed server list writes
+/// `peers-<servers>.md` instead of `peers.md`). `rounds` (`--rounds N`) replaces
+/// the default five, for a tighter median where the machine is noisy.
+pub fn peers(
+    quick: bool,
+    only_servers: &[String],
+    only_conns: &[usize],
+    rounds: Option<usize>,
+) -> io::Result<()> {
     let full = [(1, 64), (100, 64), (1_000, 64), (10_000, 64), (100, 4096)];
     let short = [(1, 64), (100, 64), (1_000, 64)];
     let mut plan = plan(quick, &full, &short);
+    if let Some(rounds) = rounds {
+        plan.rounds = rounds.max(1);
+    }
     if !only_conns.is_empty() {
         plan.points.retain(|(conns, _)| only_conns.contains(conns));
     }
@@ -287,7 +310,13 @@ pub fn peers(quick: bool, only_servers: &[String], only_conns: &[usize]) -> io::
         .map(|s| Contender::bench_server(&me, s))
         .collect();
     let rows = sweep(&servers, &plan);
-    write("peers", &rows, &plan, "Servers: corio, tokio current_thread, smol LocalExecutor + async-io, a raw epoll loop, std thread per connection, and two servers on two threads: corio-2w (two corio workers, one SO_REUSEPORT listener each) and tokio-mt2 (tokio multi_thread, 2 worker threads). The one-thread servers are pinned to CPU 0; the two-thread ones may use CPUs 0 and 1, so on a 2-core machine they share CPU 1 with the load generator (see `scaling` for the run that separates them). Spread = (max - min) / median over rounds.")
+    // A narrowed run gets its own file, so it never replaces the full table.
+    let suite = if only_servers.is_empty() {
+        "peers".to_string()
+    } else {
+        format!("peers-{}", only_servers.join("-"))
+    };
+    write(&suite, &rows, &plan, "Servers: corio, tokio current_thread, smol LocalExecutor + async-io, a raw epoll loop, std thread per connection, and two servers on two threads: corio-2w (two corio workers, one SO_REUSEPORT listener each) and tokio-mt2 (tokio multi_thread, 2 worker threads). The one-thread servers are pinned to CPU 0; the two-thread ones may use CPUs 0 and 1, so on a 2-core machine they share CPU 1 with the load generator (see `scaling` for the run that separates them). Spread = (max - min) / median over rounds. Latencies are the median over rounds of each round's quantile (p99 spread: of the rounds' p99s); memory is from the round with the median req/s.")
 }
 
 /// `ladder`: every rung of the ladder that is built, plus the echo example on top.
