@@ -3,30 +3,14 @@
 //! and a connection's `Input` buffer.
 #![cfg(unix)]
 
-#[allow(dead_code)]
-#[path = "../examples/http/files.rs"]
-mod files;
-#[allow(dead_code)]
-#[path = "../examples/http/request.rs"]
-mod request;
-#[allow(dead_code)]
-#[path = "../examples/http/response.rs"]
-mod response;
+mod http_pure;
 mod util;
 
-use request::{parse, Body, Error, Input, Method, Request, Version, MAX_HEAD, MAX_HEADERS};
-use response::route;
-
-const SIMPLE: &[u8] = b"GET /index.html HTTP/1.1\r\nHost: example\r\n\r\n";
-
-/// Parses a head that must be complete and valid, and checks it was all used.
-fn parse_all(bytes: &[u8]) -> Request {
-    let (request, used) = parse(bytes)
-        .unwrap_or_else(|e| panic!("{:?}: {e:?}", String::from_utf8_lossy(bytes)))
-        .expect("complete");
-    assert_eq!(used, bytes.len());
-    request
-}
+use http_pure::request::{
+    parse, Body, Error, Input, Method, Request, Version, MAX_HEAD, MAX_HEADERS,
+};
+use http_pure::response::route;
+use http_pure::{parse_all, SIMPLE};
 
 /// The parse error for `bytes`.
 fn parse_err(bytes: &[u8]) -> Error {

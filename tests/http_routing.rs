@@ -3,32 +3,13 @@
 //! media types and the date.
 #![cfg(unix)]
 
-#[allow(dead_code)]
-#[path = "../examples/http/files.rs"]
-mod files;
-#[allow(dead_code)]
-#[path = "../examples/http/request.rs"]
-mod request;
-#[allow(dead_code)]
-#[path = "../examples/http/response.rs"]
-mod response;
+mod http_pure;
 
+use http_pure::files::{content_type, decode_path, Refused};
+use http_pure::response;
+use http_pure::response::{route, Conn, Route, Status};
+use http_pure::{parse_all, SIMPLE};
 use std::path::{Path, PathBuf};
-
-use files::{content_type, decode_path, Refused};
-use request::{parse, Request};
-use response::{route, Conn, Route, Status};
-
-const SIMPLE: &[u8] = b"GET /index.html HTTP/1.1\r\nHost: example\r\n\r\n";
-
-/// Parses a head that must be complete and valid, and checks it was all used.
-fn parse_all(bytes: &[u8]) -> Request {
-    let (request, used) = parse(bytes)
-        .unwrap_or_else(|e| panic!("{:?}: {e:?}", String::from_utf8_lossy(bytes)))
-        .expect("complete");
-    assert_eq!(used, bytes.len());
-    request
-}
 
 #[test]
 fn decode_path_keeps_plain_names_and_refuses_climbing() {
