@@ -11,12 +11,14 @@
 
 use std::io;
 use std::rc::Rc;
+use std::time::Duration;
 
 use corio::future::race;
 use corio::io::AsyncWriteExt;
 use corio::net::{ReadHalf, TcpStream, WriteHalf};
 use corio::sync::broadcast::{Receiver, RecvError};
 use corio::sync::mpsc;
+use corio::time::timeout;
 
 use crate::lines::{printable, read_line, Line, LineBuffer, TOO_LONG};
 use crate::room::{Member, Msg, Room};
@@ -37,26 +39,44 @@ enum Left {
     TooSlow,
 }
 
-/// Serves one connection until the client leaves or is dropped.
-pub async fn serve(stream: TcpStream, room: Rc<Room>) -> io::Result<()> {
+/// Serves one connection until the client leaves or is dropped. A client that has no
+/// accepted name `name_within` after connecting is told so and disconnected: until it
+/// joins it is nobody's concern but its own socket, and connections that never name
+/// themselves would otherwise hold descriptors for ever.
+pub async fn serve(stream: TcpStream, room: Rc<Room>, name_within: Duration) -> io::Result<()> {
     let peer = stream.peer_addr()?;
     let (mut input, mut output) = stream.split();
     let mut lines = LineBuffer::default();
 
     // Before joining, nothing else writes to this socket: answer directly.
-    output.write_all(PROMPT).await?;
-    let joined = loop {
-        let Some(line) = read_line(&mut input, &mut lines).await? else {
-            return Ok(()); // left without a name: nobody to tell
-        };
-        let refusal = match line {
-            Line::TooLong => TOO_LONG.to_string(),
-            Line::Bytes(name) => match room.join(&String::from_utf8_lossy(&name)) {
-                Ok(joined) => break joined,
-                Err(refusal) => refusal.to_string(),
-            },
-        };
-        output.write_all(format!("{refusal}\n").as_bytes()).await?;
+    let naming = async {
+        output.write_all(PROMPT).await?;
+        loop {
+            let Some(line) = read_line(&mut input, &mut lines).await? else {
+                return Ok(None); // left without a name: nobody to tell
+            };
+            let refusal = match line {
+                Line::TooLong => TOO_LONG.to_string(),
+                Line::Bytes(name) => match room.join(&String::from_utf8_lossy(&name)) {
+                    Ok(joined) => return Ok(Some(joined)),
+                    Err(refusal) => refusal.to_string(),
+                },
+            };
+            output.write_all(format!("{refusal}\n").as_bytes()).await?;
+        }
+    };
+    let joined = match timeout(name_within, naming).await {
+        Ok(Ok(Some(joined))) => joined,
+        Ok(Ok(None)) => return Ok(()),
+        Ok(Err(e)) => return Err(e),
+        Err(_) => {
+            let secs = name_within.as_secs_f64();
+            let bye = format!("no name after {secs} s; goodbye\n");
+            // Best effort, and bounded: a client that does not read must not hold us.
+            let _ = timeout(Duration::from_secs(1), output.write_all(bye.as_bytes())).await;
+            eprintln!("{peer}: no name after {secs} s, disconnected");
+            return Ok(());
+        }
     };
     let member = joined.member;
     eprintln!("{} joined from {peer}", member.name);

@@ -17,6 +17,9 @@
 //! nc 127.0.0.1 8080                       # one terminal per person
 //! ```
 //!
+//! A newcomer has 60 seconds (`--name-timeout SECS`) to choose an accepted name; then it
+//! is told `no name after 60 s; goodbye` and disconnected.
+//!
 //! The tutorial builds it from processes and a UDP socket; here one task per client on
 //! one thread, and a broadcast channel as the room:
 //!
@@ -43,6 +46,7 @@ mod room;
 
 use std::io::{self, Write};
 use std::rc::Rc;
+use std::time::Duration;
 
 use corio::net::TcpListener;
 
@@ -56,7 +60,7 @@ fn main() {
 }
 
 fn run() -> io::Result<()> {
-    let addr = parse_args()?;
+    let (addr, name_within) = parse_args()?;
     // The OS backend comes from CORIO_BACKEND (epoll, poll, kqueue) or the OS default.
     let runtime = corio::Runtime::new()?;
     runtime.block_on(async {
@@ -77,7 +81,7 @@ fn run() -> io::Result<()> {
                     }
                     let room = room.clone();
                     corio::spawn(async move {
-                        if let Err(e) = client::serve(stream, room).await {
+                        if let Err(e) = client::serve(stream, room, name_within).await {
                             eprintln!("{peer}: {e}");
                         }
                     });
@@ -89,13 +93,36 @@ fn run() -> io::Result<()> {
     })
 }
 
-/// `[ADDR]`, default `127.0.0.1:8080`.
-fn parse_args() -> io::Result<String> {
+/// How long a newcomer has to choose an accepted name, unless `--name-timeout` says.
+const NAME_WITHIN: Duration = Duration::from_secs(60);
+
+/// `[ADDR] [--name-timeout SECS]`: the address (default `127.0.0.1:8080`) and how long a
+/// newcomer may take to choose a name.
+fn parse_args() -> io::Result<(String, Duration)> {
+    let usage = "usage: chat [ADDR] [--name-timeout SECS]";
+    let bad = |why: String| io::Error::new(io::ErrorKind::InvalidInput, format!("{why}; {usage}"));
+    let mut addr = None;
+    let mut name_within = NAME_WITHIN;
     let mut args = std::env::args().skip(1);
-    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".to_string());
-    if let Some(extra) = args.next() {
-        let why = format!("unexpected argument {extra:?}; usage: chat [ADDR]");
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+    while let Some(arg) = args.next() {
+        if arg == "--name-timeout" {
+            let value = args
+                .next()
+                .ok_or_else(|| bad("--name-timeout needs SECS".into()))?;
+            name_within = value
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| bad(format!("--name-timeout {value:?}: not a positive number")))?;
+        } else if addr.is_none() && !arg.starts_with("--") {
+            addr = Some(arg);
+        } else {
+            return Err(bad(format!("unexpected argument {arg:?}")));
+        }
     }
-    Ok(addr)
+    Ok((
+        addr.unwrap_or_else(|| "127.0.0.1:8080".to_string()),
+        name_within,
+    ))
 }

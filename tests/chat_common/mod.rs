@@ -91,7 +91,12 @@ impl Client {
 /// Starts the chat server with stdin at end of file from the start (so it never reads
 /// the terminal `cargo test` runs in): the server must go on without an operator.
 pub fn start() -> Server {
-    Server::start_with("chat", &[], |cmd| {
+    start_with(&[])
+}
+
+/// [`start`] with extra command-line arguments.
+pub fn start_with(args: &[&str]) -> Server {
+    Server::start_with("chat", args, |cmd| {
         cmd.stdin(Stdio::null());
     })
 }
