@@ -72,6 +72,7 @@ fn routing_decides_from_the_head() {
     let file = |path: &str, with_body, conn| Route::File {
         path: PathBuf::from(path),
         with_body,
+        slash: false,
         conn,
     };
     assert_eq!(route(&req(SIMPLE)), file("index.html", true, Conn::Open));

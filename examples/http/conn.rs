@@ -75,14 +75,29 @@ pub async fn serve(mut stream: TcpStream, config: &Config) -> io::Result<()> {
             Route::File {
                 path,
                 with_body,
+                slash,
                 conn,
-            } => send_file(&mut stream, &mut out, config, path, with_body, conn).await?,
+            } => {
+                let file = FileRequest {
+                    path,
+                    with_body,
+                    slash,
+                };
+                send_file(&mut stream, &mut out, config, file, conn).await?
+            }
         };
         if !conn.stays_open() {
             return finish(stream, &out, config).await;
         }
         write(&mut stream, &out, config.idle).await?;
     }
+}
+
+/// What [`send_file`] is asked for, from [`Route::File`].
+struct FileRequest {
+    path: PathBuf,
+    with_body: bool,
+    slash: bool,
 }
 
 /// Opens the file and sends its head with the first chunk in one write, then the rest
@@ -95,16 +110,25 @@ async fn send_file(
     stream: &mut TcpStream,
     out: &mut Vec<u8>,
     config: &Config,
-    path: PathBuf,
-    with_body: bool,
+    request: FileRequest,
     conn: Conn,
 ) -> io::Result<Conn> {
     let root = Arc::clone(&config.root);
     let buf = std::mem::take(out);
-    let (buf, opened) = blocking(move || open_and_read(&root, &path, with_body, conn, buf)).await?;
+    let with_body = request.with_body;
+    let (buf, request, opened) = blocking(move || {
+        let (buf, opened) = open_and_read(&root, &request, conn, buf);
+        (buf, request, opened)
+    })
+    .await?;
     *out = buf;
     let (mut file, mut left) = match opened {
         Ok(opened) => opened,
+        Err(Refused::Directory) => {
+            let location = files::directory_location(&request.path);
+            response::moved(out, &location, conn, !with_body);
+            return Ok(conn);
+        }
         Err(refused) => {
             response::error(out, refused.into(), conn, !with_body);
             return Ok(conn);
@@ -136,16 +160,16 @@ async fn send_file(
 /// how many body bytes are still to be read.
 fn open_and_read(
     root: &Path,
-    path: &Path,
-    with_body: bool,
+    request: &FileRequest,
     conn: Conn,
     mut out: Vec<u8>,
 ) -> (Vec<u8>, Result<(std::fs::File, u64), Refused>) {
+    let with_body = request.with_body;
     let Opened {
         mut file,
         len,
         content_type,
-    } = match files::open(root, path) {
+    } = match files::open(root, &request.path, request.slash) {
         Ok(opened) => opened,
         Err(refused) => return (out, Err(refused)),
     };

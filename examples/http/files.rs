@@ -9,7 +9,7 @@
 //! 2. [`open`] (blocking: run it on `spawn_blocking`) joins that path onto the root,
 //!    canonicalizes it (resolving every symlink) and refuses it unless it still starts
 //!    with the canonical root; a directory is replaced by its `index.html`, checked the
-//!    same way. The file is opened non-blocking (a FIFO cannot hang a pool thread) and
+//!    same way (named without its trailing `/`, it is redirected to the name with one). The file is opened non-blocking (a FIFO cannot hang a pool thread) and
 //!    must be a regular file; on Linux the path the kernel actually opened
 //!    (`/proc/self/fd/N`) is checked against the root once more, which closes the race
 //!    of a directory swapped for a symlink between the check and the open.
@@ -36,6 +36,9 @@ pub enum Refused {
     Forbidden,
     /// Any other I/O error (500).
     Failed,
+    /// A directory named without its trailing `/` (301 to the name with it, so that the
+    /// relative links of its `index.html` resolve inside it, as every static server does).
+    Directory,
 }
 
 /// The request target's path (query and fragment dropped) as a relative path of plain
@@ -58,6 +61,23 @@ pub fn decode_path(target: &str) -> Result<PathBuf, Refused> {
         }
     }
     Ok(out)
+}
+
+/// Where a directory named without its slash moves to: `/`, `relative` with every byte
+/// but `A-Z a-z 0-9 - . _ ~` and the separators percent-encoded, and `/`. Built from the
+/// decoded path, never from the raw target, so `//host` cannot become a redirect off-site
+/// and no byte of it can end the header line.
+pub fn directory_location(relative: &Path) -> String {
+    let mut out = String::from("/");
+    for &b in relative.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out.push('/');
+    out
 }
 
 /// `%XX` escapes replaced by their byte; `None` for a `%` not followed by two hex digits.
@@ -105,11 +125,16 @@ pub fn canonical_root(root: &Path) -> io::Result<PathBuf> {
 }
 
 /// Opens `relative` (from [`decode_path`]) under the canonical `root`, or its
-/// `index.html` if it is a directory. Blocking: canonicalize, open and fstat all touch
-/// the disk.
-pub fn open(root: &Path, relative: &Path) -> Result<Opened, Refused> {
+/// `index.html` if it is a directory named with a trailing `/` (`slash`); a directory
+/// named without one is [`Refused::Directory`]. Only what lies inside the root gets that
+/// answer: a link out of it is not found, as a file there would be. Blocking:
+/// canonicalize, open and fstat all touch the disk.
+pub fn open(root: &Path, relative: &Path, slash: bool) -> Result<Opened, Refused> {
     let (file, path) = open_inside(root, &root.join(relative))?;
     let meta = file.metadata().map_err(refused)?;
+    if meta.is_dir() && !slash && !relative.as_os_str().is_empty() {
+        return Err(Refused::Directory);
+    }
     let (file, path, meta) = if meta.is_dir() {
         let (file, path) = open_inside(root, &path.join("index.html"))?;
         let meta = file.metadata().map_err(refused)?;

@@ -1,5 +1,5 @@
 //! What to answer: the status codes, the decision for a parsed request ([`route`]), and
-//! the response head's bytes ([`head`], [`error`]). Pure, like the parser: the
+//! the response head's bytes ([`head`], [`error`], [`moved`]). Pure, like the parser: the
 //! connection loop only moves these bytes.
 
 use std::cell::Cell;
@@ -13,6 +13,7 @@ use super::request::{self, Body, Method, Request, Version};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Ok,
+    MovedPermanently,
     BadRequest,
     Forbidden,
     NotFound,
@@ -31,6 +32,7 @@ impl Status {
     pub fn line(self) -> (u16, &'static str) {
         match self {
             Status::Ok => (200, "OK"),
+            Status::MovedPermanently => (301, "Moved Permanently"),
             Status::BadRequest => (400, "Bad Request"),
             Status::Forbidden => (403, "Forbidden"),
             Status::NotFound => (404, "Not Found"),
@@ -64,6 +66,7 @@ impl From<Refused> for Status {
             Refused::NotFound => Status::NotFound,
             Refused::Forbidden => Status::Forbidden,
             Refused::Failed => Status::InternalError,
+            Refused::Directory => Status::MovedPermanently,
         }
     }
 }
@@ -100,10 +103,12 @@ impl Conn {
 pub enum Route {
     /// Answer with an error status and a short text body.
     Error(Status, Conn),
-    /// Serve the file at this path relative to the root (its body only for GET).
+    /// Serve the file at this path relative to the root (its body only for GET);
+    /// `slash`: the target's path ended in `/` (a directory is served only so named).
     File {
         path: PathBuf,
         with_body: bool,
+        slash: bool,
         conn: Conn,
     },
 }
@@ -131,6 +136,12 @@ pub fn route(request: &Request) -> Route {
         Ok(path) => Route::File {
             path,
             with_body,
+            slash: request
+                .target
+                .split(['?', '#'])
+                .next()
+                .unwrap_or("")
+                .ends_with('/'),
             conn: Conn::for_request(request, false),
         },
         Err(refused) => Route::Error(refused.into(), Conn::for_request(request, false)),
@@ -140,6 +151,18 @@ pub fn route(request: &Request) -> Route {
 /// Appends a response head to `out`: status line, `Date`, `Server`, `Content-Type`,
 /// `Content-Length`, `Allow` on a 405, and `Connection` when it says something.
 pub fn head(out: &mut Vec<u8>, status: Status, content_type: &str, len: u64, conn: Conn) {
+    head_with(out, status, content_type, len, conn, None);
+}
+
+/// [`head`], with a `Location` header when `location` is given.
+fn head_with(
+    out: &mut Vec<u8>,
+    status: Status,
+    content_type: &str,
+    len: u64,
+    conn: Conn,
+    location: Option<&str>,
+) {
     let (code, reason) = status.line();
     // Writing to a Vec cannot fail.
     let _ = write!(out, "HTTP/1.1 {code} {reason}\r\nDate: ");
@@ -150,6 +173,9 @@ pub fn head(out: &mut Vec<u8>, status: Status, content_type: &str, len: u64, con
     );
     if status == Status::MethodNotAllowed {
         out.extend_from_slice(b"Allow: GET, HEAD\r\n");
+    }
+    if let Some(location) = location {
+        let _ = write!(out, "Location: {location}\r\n");
     }
     match conn {
         Conn::Open => {}
@@ -162,15 +188,26 @@ pub fn head(out: &mut Vec<u8>, status: Status, content_type: &str, len: u64, con
 /// Appends a whole error response: the head and, unless `head_only` (a HEAD request), a
 /// one-line text body such as `404 Not Found\n`.
 pub fn error(out: &mut Vec<u8>, status: Status, conn: Conn, head_only: bool) {
+    short(out, status, conn, head_only, None);
+}
+
+/// Appends a 301 to `location` (from [`files::directory_location`]), shaped like an error
+/// response: a one-line text body unless `head_only`.
+pub fn moved(out: &mut Vec<u8>, location: &str, conn: Conn, head_only: bool) {
+    short(
+        out,
+        Status::MovedPermanently,
+        conn,
+        head_only,
+        Some(location),
+    );
+}
+
+fn short(out: &mut Vec<u8>, status: Status, conn: Conn, head_only: bool, location: Option<&str>) {
     let (code, reason) = status.line();
     let body = format!("{code} {reason}\n");
-    head(
-        out,
-        status,
-        "text/plain; charset=utf-8",
-        body.len() as u64,
-        conn,
-    );
+    let text = "text/plain; charset=utf-8";
+    head_with(out, status, text, body.len() as u64, conn, location);
     if !head_only {
         out.extend_from_slice(body.as_bytes());
     }
