@@ -3,8 +3,9 @@
 //!
 //! `ScheduledIo` stores one waker per direction. When a second task parks on a direction
 //! that already has a waiting task, the stored waker becomes a [`FanOut`] holding both;
-//! the reactor wakes it like any waker, and it wakes every member. The usual case (one
-//! task per direction) never builds one, so it pays nothing.
+//! the reactor wakes it like any waker, and it wakes every member. From then on every
+//! park on that direction joins it. The usual case (one task per direction) never builds
+//! one, so it pays nothing.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
@@ -18,10 +19,16 @@ pub(super) const SHED_AT: usize = 64;
 ///
 /// A waker cannot say whether its task still waits, so a member that gave up (a
 /// `recv_from` dropped by a `timeout`) stays listed until the next wake empties the list.
-/// So that tasks coming and going on an idle socket cannot grow it for ever, a list that
-/// reaches its limit is *shed*: every member is woken once and dropped, and the tasks
-/// still waiting park again. The limit then doubles, so a crowd of live waiters costs
-/// amortised O(1) wakes each instead of a storm; a wake by an event resets it.
+/// A list that reaches its limit is *shed*: every member is woken once and dropped, and
+/// the tasks still waiting park again. The limit then doubles, so a crowd of live waiters
+/// costs amortised O(1) wakes each instead of a storm; a wake by an event sets it to
+/// twice the members it woke, so the same crowd parks again without a shed.
+///
+/// Known limit: the doubling cannot tell a live crowd from waiters that gave up, so on a
+/// socket that sees *no* event while ever new tasks wait on it and give up, the list keeps
+/// up to about half of them (one waker each) until the next event frees them all. Telling
+/// the two apart needs the waiting future to take its waker back when dropped, as tokio's
+/// intrusive waiter lists do; that is the next step here.
 ///
 /// The lock is never contended (the reactor and the parking tasks share one thread); it is
 /// there because a `Waker` must be `Send + Sync`.
@@ -86,7 +93,8 @@ impl ArcWake for FanOut {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         let wakers = {
             let mut members = arc_self.members();
-            members.limit = SHED_AT;
+            // Room for all of them to park again without a shed.
+            members.limit = SHED_AT.max(members.wakers.len() * 2);
             std::mem::take(&mut members.wakers)
         };
         for waker in wakers {

@@ -66,7 +66,11 @@ impl Registration {
     pub(crate) fn park(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         let replaced = self.io.park(dir, cx.waker());
         let rearmed = self.reactor.rearm(self.fd, self.key, &self.io, dir);
-        drop(replaced); // after every use of the reactor: its Drop may drop a source
+        // After every use of the reactor: a waker's wake or drop may drop a source. Woken,
+        // not dropped: the event that disarmed it may not have woken it yet.
+        if let Some(replaced) = replaced {
+            replaced.wake();
+        }
         match rearmed {
             Ok(()) => Poll::Pending,
             Err(e) => Poll::Ready(Err(e)),

@@ -1,0 +1,203 @@
+//! `ScheduledIo`'s waiters: one task, several (the fan-out), shedding, and the window
+//! between an event and its wake.
+
+use super::super::fan_out::SHED_AT;
+use super::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A waker that counts its wakes.
+struct Counter(AtomicUsize);
+
+impl futures_task::ArcWake for Counter {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counter() -> (Arc<Counter>, Waker) {
+    let c = Arc::new(Counter(AtomicUsize::new(0)));
+    (c.clone(), futures_task::waker(c))
+}
+
+fn wakes(c: &Counter) -> usize {
+    c.0.load(Ordering::SeqCst)
+}
+
+fn fire(io: &ScheduledIo, ready: Readiness) {
+    let fired = io.on_event(ready);
+    io.wake(fired);
+}
+
+#[test]
+fn every_task_parked_on_a_direction_is_woken() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let tasks: Vec<_> = (0..3).map(|_| counter()).collect();
+    for (_, w) in &tasks {
+        assert!(io.park(Direction::Read, w).is_none());
+    }
+    assert_eq!(io.waiting(Direction::Read), 3);
+    fire(&io, Readiness::READABLE);
+    for (c, _) in &tasks {
+        assert_eq!(wakes(c), 1);
+    }
+    // The event emptied the fan-out; it stays stored, disarmed, until a task parks.
+    assert_eq!(io.waiting(Direction::Read), 0);
+    fire(&io, Readiness::READABLE);
+    assert_eq!(tasks.iter().map(|(c, _)| wakes(c)).sum::<usize>(), 3);
+}
+
+#[test]
+fn a_write_event_leaves_the_readers_waiting() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let (a, wa) = counter();
+    let (b, wb) = counter();
+    let _ = io.park(Direction::Read, &wa);
+    let _ = io.park(Direction::Read, &wb);
+    fire(&io, Readiness::WRITABLE);
+    assert_eq!((wakes(&a), wakes(&b)), (0, 0));
+    fire(&io, Readiness::READ_CLOSED);
+    assert_eq!((wakes(&a), wakes(&b)), (1, 1));
+}
+
+#[test]
+fn a_task_parking_twice_is_listed_once() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let (_, first) = counter();
+    let (b, wb) = counter();
+    let _ = io.park(Direction::Write, &first);
+    for _ in 0..5 {
+        let _ = io.park(Direction::Write, &wb);
+    }
+    assert_eq!(io.waiting(Direction::Write), 2);
+    fire(&io, Readiness::WRITABLE);
+    assert_eq!(wakes(&b), 1);
+}
+
+#[test]
+fn a_disarmed_first_waker_is_replaced_not_joined() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let (a, wa) = counter();
+    let (b, wb) = counter();
+    let _ = io.park(Direction::Read, &wa);
+    fire(&io, Readiness::READABLE);
+    // `a` was woken and did not park again: `b` takes its place, `a` is handed back.
+    let replaced = io.park(Direction::Read, &wb).expect("a's waker");
+    assert!(replaced.will_wake(&wa));
+    assert_eq!(io.waiting(Direction::Read), 1);
+    fire(&io, Readiness::READABLE);
+    assert_eq!((wakes(&a), wakes(&b)), (1, 1));
+}
+
+#[test]
+fn waiters_that_gave_up_are_shed_at_the_limit() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    // SHED_AT tasks park and go away without an event; the next one sheds them all.
+    let gone: Vec<_> = (0..SHED_AT).map(|_| counter()).collect();
+    for (_, w) in &gone {
+        let _ = io.park(Direction::Read, w);
+    }
+    assert_eq!(io.waiting(Direction::Read), SHED_AT);
+    let (late, w_late) = counter();
+    let _ = io.park(Direction::Read, &w_late);
+    assert_eq!(io.waiting(Direction::Read), 1);
+    assert!(gone.iter().all(|(c, _)| wakes(c) == 1));
+    assert_eq!(wakes(&late), 0);
+    // The shed wakers were dropped: only this test's handles remain.
+    assert!(gone.iter().all(|(c, _)| Arc::strong_count(c) == 2));
+    fire(&io, Readiness::READABLE);
+    assert_eq!(wakes(&late), 1);
+}
+
+#[test]
+fn many_live_waiters_do_not_wake_each_other_in_a_loop() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let n = 5 * SHED_AT;
+    let tasks: Vec<_> = (0..n).map(|_| counter()).collect();
+    // Every task parks; each woken one parks again at once, as a live task would.
+    for (_, w) in &tasks {
+        let _ = io.park(Direction::Read, w);
+    }
+    for _ in 0..4 {
+        for (c, w) in &tasks {
+            if wakes(c) > 0 {
+                let _ = io.park(Direction::Read, w);
+            }
+        }
+    }
+    // The limit doubled past the crowd: parking again sheds nothing more.
+    let before: usize = tasks.iter().map(|(c, _)| wakes(c)).sum();
+    for (_, w) in &tasks {
+        let _ = io.park(Direction::Read, w);
+    }
+    let after: usize = tasks.iter().map(|(c, _)| wakes(c)).sum();
+    assert_eq!(before, after);
+    assert!(before <= 2 * n, "{before} wakes for {n} waiters");
+    fire(&io, Readiness::READABLE);
+    assert!(tasks.iter().all(|(c, _)| wakes(c) >= 1));
+}
+
+#[test]
+fn a_park_between_the_event_and_its_wake_joins_the_fan_out() {
+    // A waker woken earlier in the same turn may run code that parks here after
+    // `on_event` disarmed the direction and before `wake` runs.
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let tasks: Vec<_> = (0..3).map(|_| counter()).collect();
+    let _ = io.park(Direction::Read, &tasks[0].1);
+    let _ = io.park(Direction::Read, &tasks[1].1);
+    let fired = io.on_event(Readiness::READABLE);
+    assert!(io.park(Direction::Read, &tasks[2].1).is_none());
+    io.wake(fired);
+    assert!(tasks.iter().all(|(c, _)| wakes(c) == 1));
+}
+
+#[test]
+fn a_waker_replaced_before_its_wake_is_handed_back_to_be_woken() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let (_, wa) = counter();
+    let (c, wc) = counter();
+    let _ = io.park(Direction::Read, &wa);
+    let fired = io.on_event(Readiness::READABLE);
+    let replaced = io
+        .park(Direction::Read, &wc)
+        .expect("a's waker, for the caller to wake");
+    assert!(replaced.will_wake(&wa));
+    io.wake(fired);
+    assert_eq!(wakes(&c), 1);
+}
+
+#[test]
+fn a_crowd_parking_again_after_an_event_is_not_shed() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let n = 3 * SHED_AT;
+    let tasks: Vec<_> = (0..n).map(|_| counter()).collect();
+    for (_, w) in &tasks {
+        let _ = io.park(Direction::Read, w);
+    }
+    fire(&io, Readiness::READABLE);
+    let before: usize = tasks.iter().map(|(c, _)| wakes(c)).sum();
+    for (_, w) in &tasks {
+        let _ = io.park(Direction::Read, w);
+    }
+    let after: usize = tasks.iter().map(|(c, _)| wakes(c)).sum();
+    assert_eq!(
+        before, after,
+        "parking again after the event shed the crowd"
+    );
+    assert_eq!(io.waiting(Direction::Read), n);
+}
+
+#[test]
+fn dropping_the_source_drops_every_waker_unwoken() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let tasks: Vec<_> = (0..3).map(|_| counter()).collect();
+    for (_, w) in &tasks {
+        let _ = io.park(Direction::Write, w);
+    }
+    drop(io.clear_waiters());
+    assert!(tasks
+        .iter()
+        .all(|(c, _)| wakes(c) == 0 && Arc::strong_count(c) == 2));
+    fire(&io, Readiness::WRITABLE);
+    assert!(tasks.iter().all(|(c, _)| wakes(c) == 0));
+}
