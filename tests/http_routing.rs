@@ -7,7 +7,7 @@ mod http_pure;
 
 use http_pure::files::{content_type, decode_path, Refused};
 use http_pure::response;
-use http_pure::response::{route, Conn, Route, Status};
+use http_pure::response::{route, Conn, FileRequest, Route, Status};
 use http_pure::{parse_all, SIMPLE};
 use std::path::{Path, PathBuf};
 
@@ -70,9 +70,11 @@ fn decode_path_keeps_plain_names_and_refuses_climbing() {
 fn routing_decides_from_the_head() {
     let req = |bytes: &[u8]| parse_all(bytes);
     let file = |path: &str, with_body, conn| Route::File {
-        path: PathBuf::from(path),
-        with_body,
-        slash: false,
+        file: FileRequest {
+            path: PathBuf::from(path),
+            with_body,
+            slash: false,
+        },
         conn,
     };
     assert_eq!(route(&req(SIMPLE)), file("index.html", true, Conn::Open));

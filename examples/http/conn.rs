@@ -4,7 +4,7 @@
 //! `files.rs`. `bench/src/http/tokio_server.rs` is this file on tokio, line for line.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,9 +13,10 @@ use corio::net::TcpStream;
 use corio::task::spawn_blocking;
 use corio::time::{timeout, timeout_at};
 
-use super::files::{self, Opened, Refused, CHUNK};
+use super::disk;
+use super::files::{self, Refused, CHUNK};
 use super::request::{Input, Method};
-use super::response::{self, Conn, Route, Status};
+use super::response::{self, Conn, FileRequest, Route, Status};
 
 /// After deciding to close: how long to keep reading (and discarding) what the client
 /// still sends, at most [`LINGER_BYTES`] of it, so that our close does not turn into a
@@ -72,17 +73,7 @@ pub async fn serve(mut stream: TcpStream, config: &Config) -> io::Result<()> {
                 response::error(&mut out, status, conn, request.method == Method::Head);
                 conn
             }
-            Route::File {
-                path,
-                with_body,
-                slash,
-                conn,
-            } => {
-                let file = FileRequest {
-                    path,
-                    with_body,
-                    slash,
-                };
+            Route::File { file, conn } => {
                 send_file(&mut stream, &mut out, config, file, conn).await?
             }
         };
@@ -91,13 +82,6 @@ pub async fn serve(mut stream: TcpStream, config: &Config) -> io::Result<()> {
         }
         write(&mut stream, &out, config.idle).await?;
     }
-}
-
-/// What [`send_file`] is asked for, from [`Route::File`].
-struct FileRequest {
-    path: PathBuf,
-    with_body: bool,
-    slash: bool,
 }
 
 /// Opens the file and sends its head with the first chunk in one write, then the rest
@@ -117,7 +101,7 @@ async fn send_file(
     let buf = std::mem::take(out);
     let with_body = request.with_body;
     let (buf, request, opened) = blocking(move || {
-        let (buf, opened) = open_and_read(&root, &request, conn, buf);
+        let (buf, opened) = disk::open_and_read(&root, &request, conn, buf);
         (buf, request, opened)
     })
     .await?;
@@ -153,38 +137,6 @@ async fn send_file(
         left -= want as u64;
     }
     Ok(conn)
-}
-
-/// The blocking half of serving a file: open it under the root, append the response head
-/// to `out` and, for GET, the first chunk. Returns `out` either way, and the open file with
-/// how many body bytes are still to be read.
-fn open_and_read(
-    root: &Path,
-    request: &FileRequest,
-    conn: Conn,
-    mut out: Vec<u8>,
-) -> (Vec<u8>, Result<(std::fs::File, u64), Refused>) {
-    let with_body = request.with_body;
-    let Opened {
-        mut file,
-        len,
-        content_type,
-    } = match files::open(root, &request.path, request.slash) {
-        Ok(opened) => opened,
-        Err(refused) => return (out, Err(refused)),
-    };
-    response::head(&mut out, Status::Ok, content_type, len, conn);
-    if !with_body {
-        return (out, Ok((file, 0)));
-    }
-    let first = len.min(CHUNK as u64) as usize;
-    match files::read_chunk(&mut file, &mut out, first) {
-        Ok(n) if n == first => (out, Ok((file, len - first as u64))),
-        Ok(_) | Err(_) => {
-            out.clear(); // drop the 200 head: an error response goes out instead
-            (out, Err(Refused::Failed))
-        }
-    }
 }
 
 /// `idle` from now, capped at a year so that `--idle-timeout 1e30` cannot overflow.

@@ -24,6 +24,7 @@
 //! - `conn.rs`: one connection's I/O on corio.
 
 mod conn;
+mod disk;
 mod files;
 mod request;
 mod response;

@@ -103,14 +103,19 @@ impl Conn {
 pub enum Route {
     /// Answer with an error status and a short text body.
     Error(Status, Conn),
-    /// Serve the file at this path relative to the root (its body only for GET);
-    /// `slash`: the target's path ended in `/` (a directory is served only so named).
-    File {
-        path: PathBuf,
-        with_body: bool,
-        slash: bool,
-        conn: Conn,
-    },
+    /// Serve a file (see [`FileRequest`]).
+    File { file: FileRequest, conn: Conn },
+}
+
+/// The file a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRequest {
+    /// Relative to the root, from [`files::decode_path`].
+    pub path: PathBuf,
+    /// GET (true) or HEAD (false): whether the body is sent.
+    pub with_body: bool,
+    /// The target's path ended in `/` (a directory is served only so named).
+    pub slash: bool,
 }
 
 /// Decides the answer to `request` from its head alone. Methods first (405 names the
@@ -134,14 +139,16 @@ pub fn route(request: &Request) -> Route {
     }
     match files::decode_path(&request.target) {
         Ok(path) => Route::File {
-            path,
-            with_body,
-            slash: request
-                .target
-                .split(['?', '#'])
-                .next()
-                .unwrap_or("")
-                .ends_with('/'),
+            file: FileRequest {
+                path,
+                with_body,
+                slash: request
+                    .target
+                    .split(['?', '#'])
+                    .next()
+                    .unwrap_or("")
+                    .ends_with('/'),
+            },
             conn: Conn::for_request(request, false),
         },
         Err(refused) => Route::Error(refused.into(), Conn::for_request(request, false)),

@@ -3,9 +3,11 @@
 //! serving a 1 KiB and a 64 KiB file over kept-alive connections.
 //!
 //! Both servers share the example's protocol code (parser, routing, response heads,
-//! files), included below by `#[path]`, so they differ only in the runtime under the
+//! files, and the disk half of a file response), included below by `#[path]`, so they differ only in the runtime under the
 //! connection loop: its I/O, timers and `spawn_blocking` pool.
 
+#[path = "../../../examples/http/disk.rs"]
+mod disk;
 #[allow(dead_code)]
 #[path = "../../../examples/http/files.rs"]
 mod files;

@@ -14,9 +14,9 @@ use tokio::net::TcpStream;
 use tokio::task::spawn_blocking;
 use tokio::time::{timeout, timeout_at, Instant};
 
-use super::files::{self, Opened, Refused, CHUNK};
+use super::files::{self, Refused, CHUNK};
 use super::request::{Input, Method};
-use super::response::{self, Conn, Route, Status};
+use super::response::{self, Conn, FileRequest, Route, Status};
 
 /// As in the example: how long, and how much, to drain before closing.
 const LINGER: Duration = Duration::from_secs(2);
@@ -95,17 +95,7 @@ async fn conn(mut stream: TcpStream, config: &Config) -> io::Result<()> {
                 response::error(&mut out, status, conn, request.method == Method::Head);
                 conn
             }
-            Route::File {
-                path,
-                with_body,
-                slash,
-                conn,
-            } => {
-                let file = FileRequest {
-                    path,
-                    with_body,
-                    slash,
-                };
+            Route::File { file, conn } => {
                 send_file(&mut stream, &mut out, config, file, conn).await?
             }
         };
@@ -114,13 +104,6 @@ async fn conn(mut stream: TcpStream, config: &Config) -> io::Result<()> {
         }
         write(&mut stream, &out, config.idle).await?;
     }
-}
-
-/// `conn::FileRequest` of the example.
-struct FileRequest {
-    path: PathBuf,
-    with_body: bool,
-    slash: bool,
 }
 
 /// `conn::send_file` of the example.
@@ -135,7 +118,7 @@ async fn send_file(
     let buf = std::mem::take(out);
     let with_body = request.with_body;
     let (buf, request, opened) = blocking(move || {
-        let (buf, opened) = open_and_read(&root, &request, conn, buf);
+        let (buf, opened) = super::disk::open_and_read(&root, &request, conn, buf);
         (buf, request, opened)
     })
     .await?;
@@ -169,36 +152,6 @@ async fn send_file(
         left -= want as u64;
     }
     Ok(conn)
-}
-
-/// `conn::open_and_read` of the example.
-fn open_and_read(
-    root: &Path,
-    request: &FileRequest,
-    conn: Conn,
-    mut out: Vec<u8>,
-) -> (Vec<u8>, Result<(std::fs::File, u64), Refused>) {
-    let with_body = request.with_body;
-    let Opened {
-        mut file,
-        len,
-        content_type,
-    } = match files::open(root, &request.path, request.slash) {
-        Ok(opened) => opened,
-        Err(refused) => return (out, Err(refused)),
-    };
-    response::head(&mut out, Status::Ok, content_type, len, conn);
-    if !with_body {
-        return (out, Ok((file, 0)));
-    }
-    let first = len.min(CHUNK as u64) as usize;
-    match files::read_chunk(&mut file, &mut out, first) {
-        Ok(n) if n == first => (out, Ok((file, len - first as u64))),
-        Ok(_) | Err(_) => {
-            out.clear(); // drop the 200 head: an error response goes out instead
-            (out, Err(Refused::Failed))
-        }
-    }
 }
 
 /// Runs `job` on tokio's blocking pool.
