@@ -34,7 +34,8 @@ use pin_project_lite::pin_project;
 /// Biased: on each wake `a` is polled first, so if both are ready `a` wins. Put the
 /// future that must not be starved (a shutdown signal, say) first. Use it only with
 /// futures whose cancellation loses nothing (corio's `recv`, `accept`, `read` into a
-/// buffer you keep, `sleep` are all cancel-safe; `write_all` is not: part may be sent).
+/// buffer you keep, `sleep` are all cancel-safe; `write_all` is not: part may be sent;
+/// nor is a bounded channel's `send`: the value it holds is dropped).
 pub fn race<A, B>(a: A, b: B) -> Race<A, B>
 where
     A: Future,

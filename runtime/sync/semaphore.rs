@@ -148,6 +148,11 @@ impl Semaphore {
     /// # Panics
     /// If the total would exceed [`MAX_PERMITS`](Self::MAX_PERMITS).
     pub fn add_permits(&self, n: usize) {
+        let available = self.lock().permits;
+        assert!(
+            available.saturating_add(n) <= Self::MAX_PERMITS,
+            "add_permits: more than MAX_PERMITS permits"
+        );
         self.release(n);
     }
 
@@ -176,18 +181,17 @@ impl Semaphore {
         }
     }
 
-    /// Gives `n` permits back and hands them to the front of the queue.
+    /// Gives `n` permits back and hands them to the front of the queue. Never panics: it
+    /// runs in a permit's `Drop`, where a panic during unwinding would abort. Permits
+    /// beyond `MAX_PERMITS` (only after `add_permits` filled it while some were out)
+    /// are dropped.
     pub(crate) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
         let mut batch = WakeBatch::new();
         let mut state = self.lock();
-        assert!(
-            state.permits.saturating_add(n) <= Self::MAX_PERMITS,
-            "too many permits"
-        );
-        state.permits += n;
+        state.permits = state.permits.saturating_add(n).min(Self::MAX_PERMITS);
         loop {
             let more = serve_front(&mut state, &mut batch);
             drop(state);

@@ -29,8 +29,9 @@ impl<'a> Builder<'a> {
     }
 
     /// Names the task (copied at spawn).
-    pub fn name(self, name: &'a str) -> Builder<'a> {
-        Builder { name: Some(name) }
+    pub fn name(mut self, name: &'a str) -> Builder<'a> {
+        self.name = Some(name);
+        self
     }
 
     /// Spawns `future` on this thread's runtime, recording the caller's location.

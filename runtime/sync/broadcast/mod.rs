@@ -52,7 +52,8 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         capacity,
         senders: AtomicUsize::new(1),
         state: Mutex::new(State {
-            ring: VecDeque::with_capacity(capacity),
+            // Grows as messages come: a generous capacity costs nothing until used.
+            ring: VecDeque::with_capacity(capacity.min(1024)),
             head: 0,
             receivers: 1,
             waiters: WaitList::new(),

@@ -19,6 +19,10 @@ use crate::sync::TryAcquireError;
 /// [`Semaphore::MAX_PERMITS`](crate::sync::Semaphore::MAX_PERMITS).
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "mpsc::channel: capacity must be at least 1");
+    assert!(
+        capacity <= crate::sync::Semaphore::MAX_PERMITS,
+        "mpsc::channel: capacity exceeds Semaphore::MAX_PERMITS"
+    );
     let chan = Chan::new(Some(capacity));
     (
         Sender {
@@ -39,8 +43,10 @@ impl<T> Sender<T> {
     /// Waits for a free slot, then queues `value`. Fails, handing `value` back, if the
     /// receiver is gone or closes while waiting. Senders get slots in the order they asked.
     ///
-    /// Cancel-safe in the sense that matters: dropped while waiting, it sends nothing and
-    /// holds no slot (the value it owned is dropped with it).
+    /// Not cancel-safe for the value: dropped while waiting (raced against a timeout, say),
+    /// it sends nothing and holds no slot, and the value it owned is dropped with it.
+    /// (corio has no `reserve` yet, tokio's way to wait for a slot before giving up the
+    /// value; [`try_send`](Self::try_send) hands the value back when the channel is full.)
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
         let Some(slots) = &self.chan.slots else {
             return self.chan.push(value);
