@@ -7,6 +7,7 @@
 //! ...; the type parameter names the stream and defaults to `TcpStream`).
 
 mod accept;
+mod connect;
 mod listener;
 pub(crate) mod split;
 mod stream;

@@ -1,12 +1,10 @@
 //! `TcpStream`: a connected TCP socket that reads and writes without blocking the thread.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use crate::io::source::Source;
-use crate::reactor::Direction;
 use crate::sys::socket;
 
 use super::split::{self, stream_socket};
@@ -69,20 +67,8 @@ impl TcpStream {
         if done {
             return Ok(stream);
         }
-        loop {
-            poll_fn(|cx| stream.source.poll_ready(cx, Direction::Write)).await?;
-            if let Some(e) = socket::take_error(stream.source.fd())? {
-                return Err(e); // ECONNREFUSED and friends, read once from SO_ERROR
-            }
-            match socket::peer_addr(stream.source.fd()) {
-                Ok(_) => return Ok(stream),
-                // A spurious wake: the handshake is still in progress.
-                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
-                    stream.source.clear_readiness(Direction::Write)
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        super::connect::finish(&stream.source).await?;
+        Ok(stream)
     }
 
     pub(crate) fn from_fd(fd: OwnedFd, optimistic: bool) -> io::Result<TcpStream> {

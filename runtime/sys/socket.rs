@@ -124,14 +124,16 @@ pub(crate) fn bind_listen(fd: RawFd, addr: &SocketAddr, backlog: libc::c_int) ->
     Ok(())
 }
 
-/// Starts a non-blocking connect; `EINPROGRESS` comes back as `Ok(false)`.
+/// Starts a non-blocking connect; `EINPROGRESS` comes back as `Ok(false)`, and so does
+/// `EINTR`: an interrupted connect goes on in the background (POSIX), so it is waited
+/// for like one in progress.
 pub(crate) fn connect(fd: RawFd, addr: &SocketAddr) -> io::Result<bool> {
     let (storage, len) = sockaddr_from(addr);
     // SAFETY: `storage` holds a valid sockaddr of `len` bytes.
     match cvt(unsafe { libc::connect(fd, (&storage as *const libc::sockaddr_storage).cast(), len) })
     {
         Ok(_) => Ok(true),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(false),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -213,6 +215,20 @@ pub(crate) fn local_addr(fd: RawFd) -> io::Result<SocketAddr> {
 /// The peer's address (`getpeername`); `ENOTCONN` if not connected.
 pub(crate) fn peer_addr(fd: RawFd) -> io::Result<SocketAddr> {
     sockname(fd, libc::getpeername)
+}
+
+/// Whether `fd` has a peer, for any address family: `getpeername` succeeds; `ENOTCONN`
+/// is `false`.
+pub(crate) fn is_connected(fd: RawFd) -> io::Result<bool> {
+    let mut storage = MaybeUninit::<libc::sockaddr_storage>::zeroed();
+    let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `storage`/`len` describe a writable sockaddr_storage; getpeername writes at
+    // most `len` bytes. The address itself is not read.
+    match cvt(unsafe { libc::getpeername(fd, storage.as_mut_ptr().cast(), &mut len) }) {
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 type NameFn =

@@ -60,7 +60,10 @@ pub(crate) fn connect(fd: RawFd, path: &Path) -> io::Result<Connect> {
     let ret = unsafe { libc::connect(fd, (&addr as *const libc::sockaddr_un).cast(), len) };
     match cvt(ret) {
         Ok(_) => Ok(Connect::Done),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(Connect::InProgress),
+        // Interrupted, the connect goes on in the background (POSIX): wait for it too.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {
+            Ok(Connect::InProgress)
+        }
         Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => Ok(Connect::BacklogFull),
         Err(e) => Err(e),
     }

@@ -1,6 +1,5 @@
 //! `UnixStream`: a connected Unix-domain stream socket.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
@@ -11,7 +10,6 @@ use std::time::Duration;
 use crate::io::source::Source;
 use crate::net::split::{self, stream_socket};
 use crate::net::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use crate::reactor::Direction;
 use crate::sys::socket;
 use crate::sys::unix_addr::{self, Connect};
 
@@ -45,10 +43,7 @@ impl UnixStream {
                 Connect::Done => return UnixStream::from_fd(fd.into(), true),
                 Connect::InProgress => {
                     let stream = UnixStream::from_fd(fd.into(), false)?;
-                    poll_fn(|cx| stream.source.poll_ready(cx, Direction::Write)).await?;
-                    if let Some(e) = stream.take_error()? {
-                        return Err(e);
-                    }
+                    crate::net::connect::finish(&stream.source).await?;
                     return Ok(stream);
                 }
                 Connect::BacklogFull => {
