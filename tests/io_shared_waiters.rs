@@ -1,6 +1,6 @@
 //! Several tasks waiting on one direction of one socket: every one is woken by the event
-//! that concerns it, and none is lost (`reactor/slot.rs`, the extra waiters). Before, a
-//! second waiter replaced the first, which then waited for ever.
+//! that concerns it, and none is lost (`reactor/fan_out.rs`). Before, a second waiter
+//! replaced the first, which then waited for ever.
 
 mod util;
 
@@ -153,5 +153,84 @@ fn a_waiter_that_gave_up_does_not_stop_the_others() {
         assert!(gave_up.is_err());
         tx.send_to(b"late", to).await.unwrap();
         assert_eq!(patient.await.unwrap(), b"late");
+    }));
+}
+
+thread_local! {
+    /// The socket the hook below parks on, and the waker it parks with.
+    static TARGET: std::cell::RefCell<Option<(Rc<UdpSocket>, std::task::Waker)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A waker that, when woken, drains `TARGET`'s socket and parks another waker on it: user
+/// code running inside a wake, in the middle of a reactor turn.
+struct ParkElsewhere {
+    inner: std::task::Waker,
+    ran: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl std::task::Wake for ParkElsewhere {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        use std::sync::atomic::Ordering;
+        if self.ran.fetch_add(1, Ordering::SeqCst) == 0 {
+            let (socket, waker) = TARGET.with(|t| t.borrow().clone()).expect("target set");
+            let mut cx = std::task::Context::from_waker(&waker);
+            let mut buf = [0u8; 16];
+            while socket.poll_recv_from(&mut cx, &mut buf).is_ready() {}
+        }
+        self.inner.wake_by_ref();
+    }
+}
+
+/// One turn brings events for X, then Y. X's wake runs code that parks a new waker on Y
+/// after Y's event was recorded and before Y's wake: the task that waited on Y must not
+/// lose its wake to the newcomer (`Registration::park` wakes the waker it replaces).
+#[test]
+fn a_park_inside_another_wake_in_the_same_turn_loses_no_waiter() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    corio::block_on(within(LIMIT, "park inside another wake", async {
+        let x = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let y = Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+        let (x_addr, y_addr) = (x.local_addr().unwrap(), y.local_addr().unwrap());
+        let newcomer = std::task::Waker::from(Arc::new(ParkElsewhere {
+            inner: futures_task::noop_waker(),
+            ran: Arc::new(AtomicUsize::new(1)), // a plain waker: never parks anything
+        }));
+        TARGET.with(|t| *t.borrow_mut() = Some((y.clone(), newcomer)));
+        let waiter = {
+            let y = y.clone();
+            corio::spawn(async move {
+                let mut buf = [0u8; 16];
+                let (n, _) = y.recv_from(&mut buf).await.unwrap();
+                buf[..n].to_vec()
+            })
+        };
+        let ran = Arc::new(AtomicUsize::new(0));
+        let mut xbuf = [0u8; 16];
+        std::future::poll_fn(|cx| {
+            let hook = std::task::Waker::from(Arc::new(ParkElsewhere {
+                inner: cx.waker().clone(),
+                ran: ran.clone(),
+            }));
+            let first = x.poll_recv_from(&mut std::task::Context::from_waker(&hook), &mut xbuf);
+            assert!(first.is_pending());
+            std::task::Poll::Ready(())
+        })
+        .await;
+        let_them_park().await;
+        // Both datagrams queue before the next turn, X's first.
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        tx.send_to(b"x", x_addr).unwrap();
+        tx.send_to(b"y1", y_addr).unwrap();
+        while ran.load(Ordering::SeqCst) == 0 {
+            yield_now().await;
+        }
+        // The hook drained y1; y2 must reach the task that has waited all along.
+        tx.send_to(b"y2", y_addr).unwrap();
+        assert_eq!(waiter.await.unwrap(), b"y2");
     }));
 }

@@ -97,8 +97,8 @@ impl TcpListener {
     /// incoming connection wakes them all and one of them gets it. The usual shape is
     /// still one accepting task that spawns a task per connection.
     ///
-    /// Connections aborted before they were accepted (`ECONNABORTED`, `EPROTO`) are
-    /// skipped. When descriptors or memory run out (`EMFILE`, `ENFILE`, `ENOBUFS`,
+    /// Connections aborted or reset before they were accepted (`ECONNABORTED`, `EPROTO`,
+    /// `ECONNRESET`) are skipped. When descriptors or memory run out (`EMFILE`, `ENFILE`, `ENOBUFS`,
     /// `ENOMEM`) the error is returned, and the *next* call first pauses (10 ms, doubling
     /// up to 1 s while the condition lasts) so a server that loops on `accept` neither
     /// exits nor spins; the pending connection stays queued and is served once

@@ -1,10 +1,12 @@
 //! The per-runtime half of signal handling: one task that waits on this runtime's
 //! self-pipe and wakes every `Signal` stream of the runtime when a byte arrives.
 //!
-//! Without it, every stream would park on the pipe itself and race to drain it: the first
-//! to read the byte would see the delivery, the others a drained pipe. One reader that
-//! drains and then wakes every stream (each checks its own signal's counter) has no race.
-//! The task is spawned with the runtime's first stream and lives as
+//! Streams could park on the pipe itself (a source may have several waiters, and each
+//! stream's counter, not the pipe's byte, records a delivery), but a stream dropped while
+//! waiting would stay listed on the pipe until the next signal (`reactor/fan_out.rs`), so
+//! `loop { race(ctrl_c(), work) }` on a quiet process would grow that list. Here a stream
+//! frees its slot when dropped (`Hub::unregister`), and one reader drains the pipe and
+//! wakes every stream. The task is spawned with the runtime's first stream and lives as
 //! long as the runtime; streams find it through a thread-local list of weak references
 //! keyed by the runtime's reactor, so every runtime on a thread has its own.
 
