@@ -65,6 +65,7 @@ pub mod sync;
 pub mod sys;
 pub mod task;
 pub mod time;
+mod waker_slot;
 pub mod workers;
 
 pub use runtime::{Builder, Runtime, BACKEND_ENV};

@@ -90,10 +90,7 @@ impl<T> Future for JoinHandle<T> {
             return Poll::Ready(Err(JoinError::cancelled()));
         }
         let mut slot = self.state.join_waker.borrow_mut();
-        let replaced = match &*slot {
-            Some(w) if w.will_wake(cx.waker()) => None,
-            _ => slot.replace(cx.waker().clone()),
-        };
+        let replaced = crate::waker_slot::store(&mut slot, cx.waker());
         drop(slot);
         drop(replaced); // with nothing borrowed: a waker's Drop may run arbitrary code
         Poll::Pending

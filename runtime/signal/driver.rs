@@ -67,12 +67,11 @@ impl Hub {
     /// Stores `waker` in slot `key`.
     pub(super) fn set_waker(&self, key: usize, waker: &Waker) {
         let mut wakers = self.wakers.borrow_mut();
-        if let Some(slot) = wakers.get_mut(key) {
-            match slot {
-                Some(w) if w.will_wake(waker) => {}
-                _ => *slot = Some(waker.clone()),
-            }
-        }
+        let stale = wakers
+            .get_mut(key)
+            .and_then(|slot| crate::waker_slot::store(slot, waker));
+        drop(wakers);
+        drop(stale); // outside the borrow: a waker's Drop may reach the hub
     }
 
     /// Frees slot `key`.

@@ -190,10 +190,7 @@ impl Future for Notified<'_> {
             return Poll::Ready(());
         }
         let waiter = state.waiters.get_mut(key);
-        let stale = match &waiter.waker {
-            Some(w) if w.will_wake(cx.waker()) => None,
-            _ => waiter.waker.replace(cx.waker().clone()),
-        };
+        let stale = crate::waker_slot::store(&mut waiter.waker, cx.waker());
         drop(state);
         drop(stale);
         Poll::Pending

@@ -136,10 +136,7 @@ impl<T> Future for Receiver<T> {
         if state.sender_gone {
             return Poll::Ready(Err(RecvError(())));
         }
-        let replaced = match &state.receiver {
-            Some(w) if w.will_wake(cx.waker()) => None,
-            _ => state.receiver.replace(cx.waker().clone()),
-        };
+        let replaced = crate::waker_slot::store(&mut state.receiver, cx.waker());
         drop(state);
         drop(replaced); // outside the lock
         Poll::Pending

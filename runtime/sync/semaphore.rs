@@ -278,10 +278,7 @@ impl<'a> Future for Acquire<'a> {
         };
         if state.waiters.is_linked(key) {
             let waiter = state.waiters.get_mut(key);
-            let stale = match &waiter.waker {
-                Some(w) if w.will_wake(cx.waker()) => None,
-                _ => waiter.waker.replace(cx.waker().clone()),
-            };
+            let stale = crate::waker_slot::store(&mut waiter.waker, cx.waker());
             drop(state);
             drop(stale); // outside the lock
             return Poll::Pending;

@@ -39,10 +39,9 @@ impl AbortState {
         if inner.0 {
             return true;
         }
-        match &inner.1 {
-            Some(w) if w.will_wake(waker) => {}
-            _ => inner.1 = Some(waker.clone()),
-        }
+        let stale = crate::waker_slot::store(&mut inner.1, waker);
+        drop(inner);
+        drop(stale); // outside the lock
         false
     }
 }

@@ -303,11 +303,7 @@ impl<T: Clone> Future for Recv<'_, T> {
         }
         let stale = match this.key {
             Some(key) if state.waiters.is_linked(key) => {
-                let slot = state.waiters.get_mut(key);
-                match slot {
-                    Some(w) if w.will_wake(cx.waker()) => None,
-                    _ => slot.replace(cx.waker().clone()),
-                }
+                crate::waker_slot::store(state.waiters.get_mut(key), cx.waker())
             }
             key => {
                 // Not queued yet, or woken (popped) with nothing for us: queue again.

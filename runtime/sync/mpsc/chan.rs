@@ -123,10 +123,7 @@ impl<T> Chan<T> {
         if state.senders == 0 || state.rx_closed {
             return Poll::Ready(None);
         }
-        let stale = match &state.receiver {
-            Some(w) if w.will_wake(cx.waker()) => None,
-            _ => state.receiver.replace(cx.waker().clone()),
-        };
+        let stale = crate::waker_slot::store(&mut state.receiver, cx.waker());
         drop(state);
         drop(stale);
         Poll::Pending
