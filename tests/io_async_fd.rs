@@ -130,3 +130,19 @@ fn into_inner_gives_the_fd_back_open() {
         assert_eq!(&buf, b"still open");
     });
 }
+
+#[test]
+fn try_new_hands_a_refused_object_back_open() {
+    corio::block_on(within(LIMIT, "try_new", async {
+        let (r, mut w) = std::os::unix::net::UnixStream::pair().unwrap(); // blocking
+        let (err, r) = AsyncFd::try_new(r).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        // Still open and usable: fix it and try again.
+        r.set_nonblocking(true).unwrap();
+        let mut fd = AsyncFd::try_new(r).map_err(|(e, _)| e).unwrap();
+        w.write_all(b"kept").unwrap();
+        let mut buf = [0u8; 4];
+        fd.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"kept");
+    }));
+}

@@ -54,16 +54,28 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// `InvalidInput` if the fd is in blocking mode; the backend's error if the fd cannot
     /// be watched (`EPERM` for a regular file under epoll); outside a corio runtime.
+    ///
+    /// On error `inner` is dropped (its fd closed); [`try_new`](Self::try_new) hands it back.
     pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
-        if !sys::fd::is_nonblocking(inner.as_raw_fd())? {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "AsyncFd needs a non-blocking fd (set O_NONBLOCK first)",
-            ));
+        AsyncFd::try_new(inner).map_err(|(e, _)| e)
+    }
+
+    /// Like [`new`](Self::new), but an error comes back with `inner`, still open, so the
+    /// caller may fix it (set `O_NONBLOCK`) and try again, or use it some other way.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), paired with `inner`.
+    pub fn try_new(inner: T) -> Result<AsyncFd<T>, (io::Error, T)> {
+        match sys::fd::is_nonblocking(inner.as_raw_fd()) {
+            Ok(true) => {}
+            Ok(false) => {
+                let why = "AsyncFd needs a non-blocking fd (set O_NONBLOCK first)";
+                return Err((io::Error::new(io::ErrorKind::InvalidInput, why), inner));
+            }
+            Err(e) => return Err((e, inner)),
         }
-        Ok(AsyncFd {
-            source: Source::new(inner, true)?,
-        })
+        let source = Source::try_new(inner, true)?;
+        Ok(AsyncFd { source })
     }
 
     /// The wrapped object.

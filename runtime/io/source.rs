@@ -22,8 +22,15 @@ impl<T: AsRawFd> Source<T> {
     /// Registers `io` with this thread's reactor; see [`Registration::new`] for
     /// `optimistic`.
     pub(crate) fn new(io: T, optimistic: bool) -> io::Result<Source<T>> {
-        let registration = Registration::new(io.as_raw_fd(), optimistic)?;
-        Ok(Source { registration, io })
+        Source::try_new(io, optimistic).map_err(|(e, _)| e)
+    }
+
+    /// [`new`](Self::new), handing `io` back with the error if it cannot be registered.
+    pub(crate) fn try_new(io: T, optimistic: bool) -> Result<Source<T>, (io::Error, T)> {
+        match Registration::new(io.as_raw_fd(), optimistic) {
+            Ok(registration) => Ok(Source { registration, io }),
+            Err(e) => Err((e, io)),
+        }
     }
 
     /// The I/O object.
