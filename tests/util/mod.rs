@@ -7,6 +7,7 @@
 //!   view of a TCP socket (`/proc/net/tcp`).
 //! - `process`: limits and `/proc` readings for processes and threads, and [`wait_for`].
 //! - `future`: [`timeout`], [`within`], [`join2`], [`poll_once`] for async tests.
+//! - `temp`: [`TempDir`], a unique directory for socket paths.
 //!
 //! Everything is re-exported here: use it as `util::NAME`.
 #![allow(dead_code)]
@@ -16,6 +17,7 @@ mod future;
 mod process;
 mod server;
 mod socket;
+mod temp;
 
 // Each test binary uses only some of these.
 #[allow(unused_imports)]
@@ -28,4 +30,5 @@ pub use self::{
         reset, send_urgent, set_linger_zero, set_socket_option, tcp_rx_queue, tcp_socket_exists,
         unread_bytes, wait_hangup, wait_writable, write_until_stalled,
     },
+    temp::TempDir,
 };
