@@ -32,7 +32,7 @@ use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::waiters::{WaitList, WakeBatch};
+use super::waiters::{wake_in_batches, WaitList};
 
 /// Wakes waiting tasks on request. `Send + Sync`.
 pub struct Notify {
@@ -109,34 +109,24 @@ impl Notify {
 
     /// Wakes every task waiting now; stores no permit.
     pub fn notify_waiters(&self) {
-        let mut batch = WakeBatch::new();
         let mut state = self.lock();
         state.calls += 1;
         let calls = state.calls;
-        loop {
-            let mut more = false;
-            while let Some(key) = state.waiters.front() {
-                if state.waiters.get_mut(key).calls >= calls {
-                    break; // queued after this call began (while a batch was being woken)
-                }
-                if !batch.has_room() {
-                    more = true;
-                    break;
-                }
-                state.waiters.pop_front();
+        wake_in_batches(
+            state,
+            || self.lock(),
+            |state| {
+                let key = state.waiters.front()?;
                 let waiter = state.waiters.get_mut(key);
-                waiter.woken_by = Some(By::All);
-                if let Some(waker) = waiter.waker.take() {
-                    batch.push(waker);
+                if waiter.calls >= calls {
+                    return None; // queued after this call began (while a batch was being woken)
                 }
-            }
-            drop(state);
-            batch.wake_all();
-            if !more {
-                return;
-            }
-            state = self.lock();
-        }
+                waiter.woken_by = Some(By::All);
+                let waker = waiter.waker.take();
+                state.waiters.pop_front();
+                Some(waker)
+            },
+        );
     }
 }
 

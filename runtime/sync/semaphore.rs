@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use super::permit::{OwnedSemaphorePermit, SemaphorePermit};
-use super::waiters::{WaitList, WakeBatch};
+use super::waiters::{wake_in_batches, WaitList};
 use crate::coop;
 
 /// A counting semaphore. `Send + Sync`; share it by reference or in an `Arc`.
@@ -159,26 +159,17 @@ impl Semaphore {
     /// Refuses every current and future waiter: they get [`AcquireError`]. Permits already
     /// handed out stay valid and may still be returned.
     pub fn close(&self) {
-        let mut batch = WakeBatch::new();
-        loop {
-            let mut state = self.lock();
-            state.closed = true;
-            while batch.has_room() {
-                let Some(key) = state.waiters.pop_front() else {
-                    break;
-                };
+        let mut state = self.lock();
+        state.closed = true;
+        wake_in_batches(
+            state,
+            || self.lock(),
+            |state| {
+                let key = state.waiters.pop_front()?;
                 // Left with `need > 0`: the future reads that as "closed".
-                if let Some(waker) = state.waiters.get_mut(key).waker.take() {
-                    batch.push(waker);
-                }
-            }
-            let more = !state.waiters.is_empty();
-            drop(state);
-            batch.wake_all();
-            if !more {
-                return;
-            }
-        }
+                Some(state.waiters.get_mut(key).waker.take())
+            },
+        );
     }
 
     /// Gives `n` permits back and hands them to the front of the queue. Never panics: it
@@ -189,45 +180,26 @@ impl Semaphore {
         if n == 0 {
             return;
         }
-        let mut batch = WakeBatch::new();
         let mut state = self.lock();
         state.permits = state.permits.saturating_add(n).min(Self::MAX_PERMITS);
-        loop {
-            let more = serve_front(&mut state, &mut batch);
-            drop(state);
-            batch.wake_all();
-            if !more {
-                return;
-            }
-            state = self.lock();
-        }
+        wake_in_batches(state, || self.lock(), serve_front);
     }
 }
 
-/// Hands free permits to waiters from the front until one cannot be completed or the
-/// batch is full; returns whether to go on with a fresh batch.
-fn serve_front(state: &mut State, batch: &mut WakeBatch) -> bool {
-    while let Some(key) = state.waiters.front() {
-        if !batch.has_room() {
-            return true;
-        }
-        let waiter = state.waiters.get_mut(key);
-        if waiter.need > 0 && state.permits == 0 {
-            return false;
-        }
-        let give = waiter.need.min(state.permits);
-        waiter.need -= give;
-        state.permits -= give;
-        if waiter.need > 0 {
-            return false; // the front waits for more; nobody may overtake it
-        }
-        let waker = waiter.waker.take();
-        state.waiters.pop_front();
-        if let Some(waker) = waker {
-            batch.push(waker);
-        }
+/// Hands free permits to the front waiter: once its request is complete it is popped and
+/// its waker returned; `None` (stop) when nobody waits or the front still lacks permits.
+fn serve_front(state: &mut State) -> Option<Option<Waker>> {
+    let key = state.waiters.front()?;
+    let waiter = state.waiters.get_mut(key);
+    let give = waiter.need.min(state.permits);
+    waiter.need -= give;
+    state.permits -= give;
+    if waiter.need > 0 {
+        return None; // the front waits for more; nobody may overtake it
     }
-    false
+    let waker = waiter.waker.take();
+    state.waiters.pop_front();
+    Some(waker)
 }
 
 /// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`].

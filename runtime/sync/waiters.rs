@@ -12,6 +12,7 @@
 //! a future learns, on its next poll, that it was chosen (and how a dropped future that
 //! was chosen knows it must pass its turn on).
 
+use std::ops::DerefMut;
 use std::task::Waker;
 
 use slab::Slab;
@@ -120,20 +121,58 @@ impl<T> WaitList<T> {
     }
 }
 
+/// Wakes waiters in batches of up to [`WakeBatch::CAPACITY`]: gathered under the lock,
+/// woken with it released, the lock taken again, and so on. The one loop behind
+/// `Semaphore::close` and `release`, `Notify::notify_waiters` and a broadcast `send`.
+///
+/// `guard` holds the lock on entry; `lock` takes it again. Under the lock, `next` answers
+/// for the next waiter: `Some(waker)` once it has taken the waiter off the list (`Some(None)`
+/// if that waiter had no waker), or `None` to stop: each primitive's own rule of whom it
+/// wakes. It is asked only while the batch has room, so it may change the state before it
+/// answers, and asked afresh after each relock, as others may have changed the state.
+pub(crate) fn wake_in_batches<G: DerefMut>(
+    guard: G,
+    mut lock: impl FnMut() -> G,
+    mut next: impl FnMut(&mut G::Target) -> Option<Option<Waker>>,
+) {
+    let mut batch = WakeBatch::new();
+    // Declared after `batch`, so a panic drops (unlocks) it first: the batch's `Drop`
+    // then wakes with no lock held.
+    let mut guard = guard;
+    loop {
+        let mut done = false;
+        while batch.has_room() {
+            match next(&mut guard) {
+                Some(Some(waker)) => batch.push(waker),
+                Some(None) => {}
+                None => {
+                    done = true;
+                    break;
+                }
+            }
+        }
+        drop(guard);
+        batch.wake_all();
+        if done {
+            return;
+        }
+        guard = lock();
+    }
+}
+
 /// Wakers gathered under a lock and woken after it is released (a waker may run arbitrary
 /// code, even re-enter the primitive), in a fixed array: waking many waiters allocates
-/// nothing. A caller with more than [`WakeBatch::CAPACITY`] to wake wakes a batch, takes
-/// the lock again and goes on.
-pub(crate) struct WakeBatch {
+/// nothing. Only [`wake_in_batches`] uses it.
+struct WakeBatch {
     wakers: [Option<Waker>; WakeBatch::CAPACITY],
     len: usize,
 }
 
 impl WakeBatch {
     /// How many wakers one batch holds.
-    pub(crate) const CAPACITY: usize = 32;
+    const CAPACITY: usize = 32;
 
-    pub(crate) const fn new() -> Self {
+    const fn new() -> Self {
         WakeBatch {
             wakers: [const { None }; WakeBatch::CAPACITY],
             len: 0,
@@ -141,19 +180,19 @@ impl WakeBatch {
     }
 
     /// Whether another waker fits.
-    pub(crate) fn has_room(&self) -> bool {
+    fn has_room(&self) -> bool {
         self.len < Self::CAPACITY
     }
 
     /// Adds `waker`; the caller checks [`has_room`](Self::has_room) first.
-    pub(crate) fn push(&mut self, waker: Waker) {
+    fn push(&mut self, waker: Waker) {
         debug_assert!(self.has_room());
         self.wakers[self.len] = Some(waker);
         self.len += 1;
     }
 
     /// Wakes everything gathered; call it with no lock held.
-    pub(crate) fn wake_all(&mut self) {
+    fn wake_all(&mut self) {
         for slot in &mut self.wakers[..self.len] {
             if let Some(waker) = slot.take() {
                 waker.wake();
@@ -173,7 +212,11 @@ impl Drop for WakeBatch {
 
 #[cfg(test)]
 mod tests {
-    use super::WaitList;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+    use std::task::{Wake, Waker};
+
+    use super::{wake_in_batches, WaitList, WakeBatch};
 
     fn drain(list: &mut WaitList<u32>) -> Vec<u32> {
         let mut out = Vec::new();
@@ -229,5 +272,85 @@ mod tests {
                 list.entries.capacity()
             );
         }
+    }
+
+    type List = Arc<Mutex<WaitList<Option<Waker>>>>;
+    /// Each woken probe's id, and whether the lock was held when it was woken.
+    type Woken = Arc<Mutex<Vec<(usize, bool)>>>;
+
+    /// Records, when woken, its id and whether the list's lock was held then.
+    struct Probe {
+        id: usize,
+        list: List,
+        woken: Woken,
+    }
+
+    impl Wake for Probe {
+        fn wake(self: Arc<Self>) {
+            let locked = matches!(self.list.try_lock(), Err(TryLockError::WouldBlock));
+            self.woken.lock().unwrap().push((self.id, locked));
+        }
+    }
+
+    fn queue(n: usize) -> (List, Woken) {
+        let list: List = Arc::new(Mutex::new(WaitList::new()));
+        let woken = Arc::new(Mutex::new(Vec::new()));
+        for id in 0..n {
+            let probe = Probe {
+                id,
+                list: list.clone(),
+                woken: woken.clone(),
+            };
+            list.lock()
+                .unwrap()
+                .push_back(Some(Waker::from(Arc::new(probe))));
+        }
+        (list, woken)
+    }
+
+    fn lock(list: &List) -> MutexGuard<'_, WaitList<Option<Waker>>> {
+        list.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    #[test]
+    fn wakes_in_order_in_batches_with_no_lock_held() {
+        let (list, woken) = queue(100);
+        let mut relocks = 0;
+        let mut left = 70; // stop condition: like a broadcast send's count
+        let relock = || {
+            relocks += 1;
+            lock(&list)
+        };
+        wake_in_batches(lock(&list), relock, |list| {
+            if left == 0 {
+                return None;
+            }
+            left -= 1;
+            let key = list.pop_front()?;
+            Some(list.get_mut(key).take())
+        });
+        let woken = woken.lock().unwrap();
+        assert_eq!(*woken, (0..70).map(|id| (id, false)).collect::<Vec<_>>());
+        assert_eq!(relocks, 70 / WakeBatch::CAPACITY);
+        assert_eq!(lock(&list).len(), 30);
+    }
+
+    #[test]
+    fn a_panic_after_gathering_still_wakes_with_no_lock_held() {
+        let (list, woken) = queue(10);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            wake_in_batches(
+                lock(&list),
+                || lock(&list),
+                |list| {
+                    let key = list.pop_front()?;
+                    assert!(list.len() >= 5, "gather panics");
+                    Some(list.get_mut(key).take())
+                },
+            )
+        }));
+        assert!(result.is_err());
+        let woken = woken.lock().unwrap();
+        assert_eq!(*woken, (0..5).map(|id| (id, false)).collect::<Vec<_>>());
     }
 }

@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::coop;
-use crate::sync::waiters::{WaitList, WakeBatch};
+use crate::sync::waiters::{wake_in_batches, WaitList};
 
 /// A channel whose receivers each see every message sent after they subscribed, keeping
 /// at most `capacity` messages for the slowest.
@@ -99,27 +99,20 @@ impl<T> Shared<T> {
     /// Wakes every receiver waiting now, in batches, outside the lock. Only as many as
     /// were queued at the start: a receiver that wakes, finds nothing newer and queues
     /// again while a later batch is gathered is not woken twice by one send.
-    fn wake_all<'a>(&'a self, mut state: MutexGuard<'a, State<T>>) {
-        let mut batch = WakeBatch::new();
+    fn wake_all<'a>(&'a self, state: MutexGuard<'a, State<T>>) {
         let mut left = state.waiters.len();
-        loop {
-            while batch.has_room() && left > 0 {
-                let Some(key) = state.waiters.pop_front() else {
-                    break;
-                };
-                left -= 1;
-                if let Some(waker) = state.waiters.get_mut(key).take() {
-                    batch.push(waker);
+        wake_in_batches(
+            state,
+            || self.lock(),
+            |state| {
+                if left == 0 {
+                    return None;
                 }
-            }
-            let more = left > 0 && !state.waiters.is_empty();
-            drop(state);
-            batch.wake_all();
-            if !more {
-                return;
-            }
-            state = self.lock();
-        }
+                let key = state.waiters.pop_front()?;
+                left -= 1;
+                Some(state.waiters.get_mut(key).take())
+            },
+        );
     }
 }
 
