@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p corio-bench -- peers  [--quick] [--servers corio,tokio] [--conns 100,1000] [--rounds 5]
 //! cargo run --release -p corio-bench -- ladder [--quick]   # every ladder rung
-//! cargo run --release -p corio-bench -- micro  [--quick]   # spawn, yield, timers, remote wakes
+//! cargo run --release -p corio-bench -- micro  [--quick]   # spawn, yield, timers, timeouts, remote wakes
 //! cargo run --release -p corio-bench -- counts [--quick]   # syscalls and instructions per request
 //! cargo run --release -p corio-bench -- scaling [--quick]  # 1 and 2 event loops on 1 and 2 cores
 //! cargo run --release -p corio-bench -- http   [--quick]   # wrk: the http example vs its tokio port

@@ -197,6 +197,43 @@ fn timers(rt: Rt, n: usize) -> Duration {
     })
 }
 
+/// Timeouts armed around work that then finishes first: each sleep is polled once (so it
+/// registers) and dropped (so it is cancelled), while 100k longer timers stay pending, as
+/// read timeouts on 100k idle connections would. Only the arm-and-cancel loop is timed.
+fn timeouts(rt: Rt, n: usize) -> Duration {
+    let took = std::cell::Cell::new(Duration::ZERO);
+    let took_ref = &took;
+    on_runtime!(rt, |spawn, sleep| {
+        const LIVE: usize = 100_000;
+        let registered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let live = (0..LIVE as u64)
+            .map(|i| {
+                let registered = registered.clone();
+                spawn!(async move {
+                    registered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    sleep!(Duration::from_millis(600_000 + i)).await
+                })
+            })
+            .collect::<Vec<_>>();
+        // Every live timer registers at its task's first poll; run them all first.
+        while registered.load(std::sync::atomic::Ordering::Relaxed) < LIVE {
+            YieldOnce(false).await;
+        }
+        let start = Instant::now();
+        for i in 0..n as u64 {
+            let mut timer = std::pin::pin!(sleep!(Duration::from_millis(30_000 + i % 5_000)));
+            std::future::poll_fn(|cx| {
+                assert!(timer.as_mut().poll(cx).is_pending());
+                Poll::Ready(())
+            })
+            .await;
+        }
+        took_ref.set(start.elapsed());
+        drop(live); // detached; the runtime drops them with itself
+    });
+    took.get()
+}
+
 fn remote_wakes(rt: Rt, n: usize) -> Duration {
     let to_task = Arc::new(Signal::default());
     let a = to_task.clone();
@@ -226,10 +263,15 @@ pub fn run(quick: bool) -> io::Result<()> {
     let scale = if quick { 10 } else { 1 };
     let rounds = if quick { 1 } else { 5 };
     type Bench = (&'static str, usize, fn(Rt, usize) -> Duration);
-    let benches: [Bench; 4] = [
+    let benches: [Bench; 5] = [
         ("spawn + join", 1_000_000 / scale, spawn_join),
         ("yield_now round trips", 1_000_000 / scale, yields),
         ("timers set and fired", 100_000 / scale, timers),
+        (
+            "timeouts armed and cancelled, 100k pending",
+            1_000_000 / scale,
+            timeouts,
+        ),
         ("wakes from another thread", 100_000 / scale, remote_wakes),
     ];
     let mut md = format!(

@@ -108,7 +108,7 @@ impl Reactor {
             notifier,
             slots: RefCell::new(Slab::new()),
             next_generation: Cell::new(0),
-            timers: RefCell::new(Timers::default()),
+            timers: RefCell::new(Timers::new()),
             events: RefCell::new(Vec::with_capacity(1024)),
             io_woken: RefCell::new(Vec::new()),
             timer_woken: RefCell::new(Vec::new()),
@@ -237,21 +237,21 @@ impl Reactor {
         Ok(n)
     }
 
-    /// Stores a timer; see [`timers::Timers::insert`].
-    pub(crate) fn add_timer(&self, deadline: Instant, waker: Waker) -> u64 {
-        self.timers.borrow_mut().insert(deadline, waker)
+    /// Stores a timer, the time being `now`; see [`timers::Timers::insert`].
+    pub(crate) fn add_timer(&self, now: Instant, deadline: Instant, waker: Waker) -> u64 {
+        self.timers.borrow_mut().insert(now, deadline, waker)
     }
 
     /// Refreshes a timer's waker; false if it already fired.
-    pub(crate) fn update_timer(&self, deadline: Instant, id: u64, waker: &Waker) -> bool {
-        let replaced = self.timers.borrow_mut().update_waker(deadline, id, waker);
+    pub(crate) fn update_timer(&self, id: u64, waker: &Waker) -> bool {
+        let replaced = self.timers.borrow_mut().update_waker(id, waker);
         // `replaced` (the old waker) drops here, after the borrow ended.
         replaced.is_ok()
     }
 
     /// Cancels a timer, returning its waker if it had not fired yet.
-    pub(crate) fn remove_timer(&self, deadline: Instant, id: u64) -> Option<Waker> {
-        self.timers.try_borrow_mut().ok()?.remove(deadline, id)
+    pub(crate) fn remove_timer(&self, id: u64) -> Option<Waker> {
+        self.timers.try_borrow_mut().ok()?.remove(id)
     }
 }
 

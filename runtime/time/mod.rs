@@ -1,9 +1,10 @@
 //! Time: sleeps, deadlines and intervals, driven by the reactor itself.
 //!
-//! There is no timer thread. Each reactor keeps its timers in a B-tree keyed by
-//! `(Instant, id)` (`reactor/timers.rs`); a turn's wait is bounded by the earliest
-//! deadline (rounded *up* to whole milliseconds, so a sub-millisecond wait never becomes a
-//! busy loop) and fires every timer that is due. Only the monotonic clock
+//! There is no timer thread. Each reactor keeps its timers in a millisecond timing wheel
+//! (`reactor/timers/`): arming, cancelling and firing a timer are O(1). A turn's wait is
+//! bounded by the next deadline (rounded *up* to whole milliseconds, so a sub-millisecond
+//! wait never becomes a busy loop) and fires every timer that is due. Timers fire at or
+//! after their deadline, within about a millisecond. Only the monotonic clock
 //! ([`Instant`]) is used, so wall-clock changes move nothing.
 //!
 //! Dropping a [`Sleep`], [`Timeout`] or [`Interval`] cancels its timer.

@@ -57,12 +57,12 @@ impl Sleep {
     /// deadline in the past) without being polled first.
     pub fn reset(&mut self, deadline: Instant) {
         let waiting = self.entry.take().and_then(|(id, reactor)| {
-            let waker = reactor.remove_timer(self.deadline, id)?;
+            let waker = reactor.remove_timer(id)?;
             Some((waker, reactor))
         });
         self.deadline = deadline;
         if let Some((waker, reactor)) = waiting {
-            let id = reactor.add_timer(deadline, waker);
+            let id = reactor.add_timer(Instant::now(), deadline, waker);
             self.entry = Some((id, reactor));
         }
     }
@@ -70,7 +70,7 @@ impl Sleep {
     fn cancel(&mut self) {
         if let Some((id, reactor)) = self.entry.take() {
             // Dropped outside the borrow: a waker's drop may run arbitrary code.
-            drop(reactor.remove_timer(self.deadline, id));
+            drop(reactor.remove_timer(id));
         }
     }
 }
@@ -79,18 +79,19 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
+        let now = Instant::now();
+        if now >= self.deadline {
             self.cancel();
             return Poll::Ready(());
         }
         let deadline = self.deadline;
         match &self.entry {
             Some((id, reactor)) => {
-                if !reactor.update_timer(deadline, *id, cx.waker()) {
+                if !reactor.update_timer(*id, cx.waker()) {
                     // Fired already; our `now` above was read just before the deadline.
                     let id = *id;
                     let reactor = reactor.clone();
-                    let new_id = reactor.add_timer(deadline, cx.waker().clone());
+                    let new_id = reactor.add_timer(now, deadline, cx.waker().clone());
                     debug_assert_ne!(id, new_id);
                     self.entry = Some((new_id, reactor));
                 }
@@ -100,7 +101,7 @@ impl Future for Sleep {
                     Ok(r) => r,
                     Err(e) => panic!("corio::time::Sleep polled outside a runtime: {e}"),
                 };
-                let id = reactor.add_timer(deadline, cx.waker().clone());
+                let id = reactor.add_timer(now, deadline, cx.waker().clone());
                 self.entry = Some((id, reactor));
             }
         }

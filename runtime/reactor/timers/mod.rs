@@ -1,0 +1,285 @@
+//! The timer store: a hierarchical wheel of millisecond ticks over a slab of entries.
+//!
+//! Each timer is a slab entry linked into one list: a wheel slot (`wheel.rs` says which)
+//! or the *due* list, for timers whose tick had already passed when they were stored. An
+//! id is the slab key with a generation, so cancelling, refreshing the waker, and finding
+//! that a timer already fired are each one slab lookup: O(1), where a B-tree paid
+//! O(log n) to insert, to fire, and again for the failed lookup when a fired `Sleep`
+//! completed.
+//!
+//! Ticks are whole milliseconds since the store was made. A deadline is rounded *up* to
+//! its tick and `now` *down*, so a timer never fires before its deadline; it may fire up
+//! to a millisecond after it, as the backend's wait has millisecond resolution anyway.
+//! Timers fire in deadline order to the nanosecond (the timers that come due in one tick
+//! are sorted, which costs nothing when they were stored in order), equal deadlines in the
+//! order stored; timers already overdue when stored (a `Sleep::reset` into the past) fire
+//! first.
+
+mod wheel;
+
+#[cfg(test)]
+mod tests;
+
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use wheel::{LEVELS, SLOTS};
+
+/// "No entry" in a list link.
+const NIL: u32 = u32::MAX;
+/// The due list's index, after the wheel's `LEVELS * SLOTS` slot lists.
+const DUE: usize = LEVELS * SLOTS;
+
+/// One pending timer.
+#[derive(Debug)]
+struct Entry {
+    /// The deadline, in nanoseconds since `origin` (saturating).
+    deadline: u64,
+    generation: u32,
+    /// Which list holds it (a slot's index, or `DUE`).
+    list: u16,
+    prev: u32,
+    next: u32,
+    waker: Waker,
+}
+
+/// A doubly linked list threaded through the slab.
+#[derive(Debug, Clone, Copy)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+const EMPTY: List = List {
+    head: NIL,
+    tail: NIL,
+};
+
+/// Pending timers of one reactor.
+#[derive(Debug)]
+pub(crate) struct Timers {
+    origin: Instant,
+    /// Every tick up to and including this one has been fired.
+    elapsed: u64,
+    entries: Slab<Entry>,
+    /// The wheel's slot lists, then the due list.
+    lists: Box<[List; DUE + 1]>,
+    /// A bit per non-empty slot, per level.
+    occupied: [u64; LEVELS],
+    next_generation: u32,
+    /// Reused by `fire_list` to sort one tick's timers: (deadline, generation, key).
+    scratch: Vec<(u64, u32, u32)>,
+}
+
+impl Entry {
+    /// The first tick at or after the deadline.
+    fn tick(&self) -> u64 {
+        self.deadline.div_ceil(NANOS_PER_TICK)
+    }
+}
+
+/// A tick is a millisecond.
+const NANOS_PER_TICK: u64 = 1_000_000;
+
+impl Timers {
+    /// An empty store whose tick 0 is now.
+    pub(crate) fn new() -> Timers {
+        Timers {
+            origin: Instant::now(),
+            elapsed: 0,
+            entries: Slab::new(),
+            lists: Box::new([EMPTY; DUE + 1]),
+            occupied: [0; LEVELS],
+            next_generation: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Stores `waker` to be woken at `deadline`, the time being `now`; returns the id to
+    /// cancel or update it with.
+    pub(crate) fn insert(&mut self, now: Instant, deadline: Instant, waker: Waker) -> u64 {
+        if self.entries.is_empty() {
+            // Nothing to fire on the way: catch up with the clock, so the first timer after
+            // an idle spell does not make the reactor step through slots long past.
+            self.elapsed = self.elapsed.max(self.tick_floor(now));
+        }
+        let deadline = self.nanos(deadline);
+        let generation = self.next_generation;
+        self.next_generation = generation.wrapping_add(1);
+        let key = self.entries.insert(Entry {
+            deadline,
+            generation,
+            list: 0,
+            prev: NIL,
+            next: NIL,
+            waker,
+        });
+        // A slab this large (4 billion timers) cannot be linked by u32: refuse it loudly
+        // rather than corrupt the lists.
+        assert!(
+            key < NIL as usize,
+            "corio: more than 2^32 - 1 pending timers"
+        );
+        self.place(key as u32);
+        pack(key, generation)
+    }
+
+    /// Replaces the waker of a pending timer. `Err(())` if it already fired (or was
+    /// removed); otherwise the waker it replaced, if any, which the caller must drop
+    /// *after* releasing its borrow of the store (a waker's `Drop` may cancel timers).
+    pub(crate) fn update_waker(&mut self, id: u64, waker: &Waker) -> Result<Option<Waker>, ()> {
+        let entry = self.get_mut(id).ok_or(())?;
+        if entry.waker.will_wake(waker) {
+            return Ok(None);
+        }
+        Ok(Some(std::mem::replace(&mut entry.waker, waker.clone())))
+    }
+
+    /// Forgets a timer, returning its waker (`None` if it already fired).
+    pub(crate) fn remove(&mut self, id: u64) -> Option<Waker> {
+        let (key, _) = unpack(id);
+        self.get_mut(id)?;
+        self.unlink(key as u32);
+        Some(self.entries.remove(key).waker)
+    }
+
+    /// When the store next has something to do: a timer's deadline, or a slot's start
+    /// when its timers must move down a level (never later than any timer in it).
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let tick = if self.lists[DUE].head != NIL {
+            self.elapsed
+        } else {
+            wheel::next_due(&self.occupied, self.elapsed)?.1
+        };
+        self.origin.checked_add(Duration::from_millis(tick))
+    }
+
+    /// Moves the wakers of every timer due at `now` into `woken`, in firing order.
+    pub(crate) fn fire_due(&mut self, now: Instant, woken: &mut Vec<Waker>) {
+        let now = self.tick_floor(now);
+        self.fire_list(DUE, woken);
+        while let Some((list, due)) = wheel::next_due(&self.occupied, self.elapsed) {
+            if due > now {
+                break;
+            }
+            self.elapsed = due;
+            self.fire_list(list, woken);
+        }
+        self.elapsed = self.elapsed.max(now);
+    }
+
+    /// How many timers are pending.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Empties list `index`: fires what is due by `elapsed` (the slot's start), places
+    /// the rest again, lower down. Firing only up to `elapsed`, even when `fire_due` will
+    /// go further, keeps the order by deadline after a long wait: the rest pass through
+    /// the lower levels' slots in turn.
+    fn fire_list(&mut self, index: usize, woken: &mut Vec<Waker>) {
+        let mut key = self.lists[index].head;
+        self.lists[index] = EMPTY;
+        if index == DUE {
+            while key != NIL {
+                let next = self.entries[key as usize].next;
+                woken.push(self.entries.remove(key as usize).waker);
+                key = next;
+            }
+            return;
+        }
+        self.occupied[index / SLOTS] &= !(1 << (index % SLOTS));
+        let mut due = std::mem::take(&mut self.scratch);
+        while key != NIL {
+            let entry = &self.entries[key as usize];
+            let next = entry.next;
+            if entry.tick() <= self.elapsed {
+                due.push((entry.deadline, entry.generation, key));
+            } else {
+                self.place(key);
+            }
+            key = next;
+        }
+        // All of them are due at this one tick; within it, by deadline, then as stored.
+        if due.windows(2).any(|pair| pair[0] > pair[1]) {
+            due.sort_unstable();
+        }
+        for &(_, _, key) in &due {
+            woken.push(self.entries.remove(key as usize).waker);
+        }
+        due.clear();
+        self.scratch = due;
+    }
+
+    /// Links entry `key` at the tail of the list its tick belongs in.
+    fn place(&mut self, key: u32) {
+        let tick = self.entries[key as usize].tick();
+        let index = if tick <= self.elapsed {
+            DUE
+        } else {
+            wheel::list_for(self.elapsed, tick)
+        };
+        let tail = self.lists[index].tail;
+        let entry = &mut self.entries[key as usize];
+        entry.list = index as u16;
+        entry.prev = tail;
+        entry.next = NIL;
+        match tail {
+            NIL => self.lists[index].head = key,
+            tail => self.entries[tail as usize].next = key,
+        }
+        self.lists[index].tail = key;
+        if index < DUE {
+            self.occupied[index / SLOTS] |= 1 << (index % SLOTS);
+        }
+    }
+
+    /// Takes entry `key` out of its list.
+    fn unlink(&mut self, key: u32) {
+        let entry = &self.entries[key as usize];
+        let (index, prev, next) = (entry.list as usize, entry.prev, entry.next);
+        match prev {
+            NIL => self.lists[index].head = next,
+            prev => self.entries[prev as usize].next = next,
+        }
+        match next {
+            NIL => self.lists[index].tail = prev,
+            next => self.entries[next as usize].prev = prev,
+        }
+        if index < DUE && self.lists[index].head == NIL {
+            self.occupied[index / SLOTS] &= !(1 << (index % SLOTS));
+        }
+    }
+
+    /// The pending entry `id` names, if it is still pending.
+    fn get_mut(&mut self, id: u64) -> Option<&mut Entry> {
+        let (key, generation) = unpack(id);
+        self.entries
+            .get_mut(key)
+            .filter(|entry| entry.generation == generation)
+    }
+
+    /// `instant` in nanoseconds since `origin`: 0 before it, saturating after ~584 years.
+    fn nanos(&self, instant: Instant) -> u64 {
+        let nanos = instant.saturating_duration_since(self.origin).as_nanos();
+        u64::try_from(nanos).unwrap_or(u64::MAX)
+    }
+
+    /// The last tick at or before `instant`.
+    fn tick_floor(&self, instant: Instant) -> u64 {
+        let millis = instant.saturating_duration_since(self.origin).as_millis();
+        u64::try_from(millis).unwrap_or(u64::MAX)
+    }
+}
+
+/// An id: the slab key in the low 32 bits, the generation in the high ones.
+fn pack(key: usize, generation: u32) -> u64 {
+    (u64::from(generation) << 32) | key as u64
+}
+
+/// The inverse of [`pack`].
+fn unpack(id: u64) -> (usize, u32) {
+    ((id & 0xffff_ffff) as usize, (id >> 32) as u32)
+}
