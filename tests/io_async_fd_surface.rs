@@ -7,35 +7,14 @@ mod util;
 
 use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
 use corio::io::{AsyncFd, AsyncReadExt};
-use util::within;
+use util::{pipe, within};
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// A pipe as two `File`s, both ends non-blocking.
-fn pipe() -> (std::fs::File, std::fs::File) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe writes.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    for fd in fds {
-        // SAFETY: fcntl with integer arguments on fds we own.
-        unsafe {
-            let flags = libc::fcntl(fd, libc::F_GETFL);
-            assert_eq!(libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK), 0);
-        }
-    }
-    // SAFETY: both fds were just created and are owned by nothing else.
-    unsafe {
-        (
-            OwnedFd::from_raw_fd(fds[0]).into(),
-            OwnedFd::from_raw_fd(fds[1]).into(),
-        )
-    }
-}
 
 /// Writes to `w` (non-blocking) until the pipe takes no more, not even one byte;
 /// returns how many bytes it holds.
@@ -67,6 +46,13 @@ fn drain(mut r: &std::fs::File) -> usize {
     }
 }
 
+/// One read of what `r` holds now.
+fn read_now(mut r: &std::fs::File) -> Vec<u8> {
+    let mut buf = [0u8; 64];
+    let got = r.read(&mut buf).unwrap();
+    buf[..got].to_vec()
+}
+
 #[test]
 fn write_with_runs_the_write_and_returns_its_count() {
     corio::block_on(within(LIMIT, "write_with", async {
@@ -81,9 +67,7 @@ fn write_with_runs_the_write_and_returns_its_count() {
             .await
             .unwrap();
         assert_eq!((n, calls), (11, 1));
-        let mut buf = [0u8; 32];
-        let got = (&r).read(&mut buf).unwrap();
-        assert_eq!(&buf[..got], b"hello, pipe");
+        assert_eq!(read_now(&r), b"hello, pipe");
     }));
 }
 
@@ -123,9 +107,7 @@ fn write_with_on_a_full_pipe_waits_until_the_reader_drains() {
             2,
             "one WouldBlock, then the write after the event"
         );
-        let mut buf = [0u8; 16];
-        let got = (&r).read(&mut buf).unwrap();
-        assert_eq!(&buf[..got], b"after");
+        assert_eq!(read_now(&r), b"after");
     }));
 }
 

@@ -8,12 +8,14 @@
 //! - `process`: limits and `/proc` readings for processes and threads, and [`wait_for`].
 //! - `future`: [`timeout`], [`within`], [`join2`], [`poll_once`] for async tests.
 //! - `temp`: [`TempDir`], a unique directory for socket paths.
+//! - `pipe`: [`pipe`], a non-blocking pipe.
 //!
 //! Everything is re-exported here: use it as `util::NAME`.
 #![allow(dead_code)]
 
 mod echo;
 mod future;
+mod pipe;
 mod process;
 mod server;
 mod socket;
@@ -24,6 +26,7 @@ mod temp;
 pub use self::{
     echo::{echo_round_trip, pattern, upper},
     future::{join2, poll_once, timeout, within, Elapsed},
+    pipe::pipe,
     process::{fd_count, process_state, raise_fd_limit, thread_cpu_time, wait_for},
     server::{collect_lines, example_path, limit_child_fds, Server},
     socket::{
