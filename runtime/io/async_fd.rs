@@ -3,7 +3,6 @@
 //! readiness; retry" helper the TCP types use.
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::Pin;
@@ -96,13 +95,17 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// Waits until the fd may be readable. Readiness is a hint: follow it with
     /// [`try_read_with`](Self::try_read_with), whose `WouldBlock` clears it.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_read_ready(cx)).await
+        self.source
+            .waiting(Direction::Read, |cx| self.poll_read_ready(cx))
+            .await
     }
 
     /// Waits until the fd may be writable; follow with
     /// [`try_write_with`](Self::try_write_with).
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_write_ready(cx)).await
+        self.source
+            .waiting(Direction::Write, |cx| self.poll_write_ready(cx))
+            .await
     }
 
     /// [`readable`](Self::readable) as a poll function.
@@ -129,12 +132,16 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// Runs `op` when the fd is readable, parking on `WouldBlock` and retrying on
     /// `Interrupted`, until it gives anything else.
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+        self.source
+            .waiting(Direction::Read, |cx| self.poll_read_with(cx, &mut op))
+            .await
     }
 
     /// The write-side [`read_with`](Self::read_with).
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+        self.source
+            .waiting(Direction::Write, |cx| self.poll_write_with(cx, &mut op))
+            .await
     }
 
     /// [`read_with`](Self::read_with) as a poll function.

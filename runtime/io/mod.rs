@@ -39,6 +39,7 @@ mod ext;
 mod read;
 pub(crate) mod source;
 mod traits;
+mod waiting;
 mod write;
 
 pub use async_fd::AsyncFd;

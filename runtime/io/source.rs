@@ -5,6 +5,7 @@ use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::task::{ready, Context, Poll};
 
+use super::waiting::Waiting;
 use crate::coop;
 use crate::reactor::{Direction, Registration};
 
@@ -53,6 +54,21 @@ impl<T: AsRawFd> Source<T> {
     /// The raw fd.
     pub(crate) fn fd(&self) -> RawFd {
         self.io.as_raw_fd()
+    }
+
+    /// Runs `poll` as a future waiting on `dir` that takes its entry off the direction's
+    /// list of waiters when it completes or is dropped (see [`Waiting`]). For the `async
+    /// fn`s (`recv_from`, `accept`, `readable`, ...); `poll` parks through this source.
+    pub(crate) fn waiting<F, R>(&self, dir: Direction, poll: F) -> Waiting<'_, T, F>
+    where
+        F: FnMut(&mut Context<'_>) -> Poll<R> + Unpin,
+    {
+        Waiting::new(self, dir, poll)
+    }
+
+    /// The registration, for [`Waiting`].
+    pub(super) fn registration(&self) -> &Registration {
+        &self.registration
     }
 
     /// Waits until `dir` may make progress, without trying any syscall.

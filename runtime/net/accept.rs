@@ -2,10 +2,13 @@
 //! after fd exhaustion pause before the next try instead of spinning or exiting.
 
 use std::cell::Cell;
-use std::future::poll_fn;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+use crate::io::source::Source;
+use crate::reactor::Direction;
 
 /// The first pause after running out of descriptors; it doubles up to `MAX_BACKOFF`.
 const MIN_BACKOFF: Duration = Duration::from_millis(10);
@@ -35,15 +38,16 @@ impl AcceptBackoff {
     /// Runs `poll_accept` to completion with the listener policy: aborted connections
     /// are skipped; a resource error is returned and makes the *next* call pause first
     /// (10 ms, doubling up to 1 s while the condition lasts).
-    pub(super) async fn accept<R>(
+    pub(super) async fn accept<T: AsRawFd, R>(
         &self,
+        listener: &Source<T>,
         mut poll_accept: impl FnMut(&mut Context<'_>) -> Poll<io::Result<R>>,
     ) -> io::Result<R> {
         if let Some((resume_at, _)) = self.0.get() {
             crate::time::sleep_until(resume_at).await;
         }
         loop {
-            match poll_fn(&mut poll_accept).await {
+            match listener.waiting(Direction::Read, &mut poll_accept).await {
                 Ok(accepted) => {
                     self.0.set(None);
                     return Ok(accepted);

@@ -104,7 +104,9 @@ impl TcpListener {
     /// exits nor spins; the pending connection stays queued and is served once
     /// descriptors are free.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        self.backoff.accept(|cx| self.poll_accept(cx)).await
+        self.backoff
+            .accept(&self.source, |cx| self.poll_accept(cx))
+            .await
     }
 
     /// Polls for one connection: the building block of [`accept`](Self::accept), without

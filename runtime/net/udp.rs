@@ -4,7 +4,6 @@
 //! queued (each `recv` returns one datagram, whatever its size), so reads here keep the
 //! plain "try until `WouldBlock`" rule and never clear readiness early.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
@@ -88,31 +87,40 @@ impl UdpSocket {
             .to_socket_addrs()?
             .next()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to send to"))?;
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+        self.source
+            .waiting(Direction::Write, |cx| self.poll_send_to(cx, buf, target))
+            .await
     }
 
     /// Receives one datagram; returns its length (truncated to `buf`) and its sender.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.source
+            .waiting(Direction::Read, |cx| self.poll_recv_from(cx, buf))
+            .await
     }
 
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        self.source
+            .waiting(Direction::Write, |cx| self.poll_send(cx, buf))
+            .await
     }
 
     /// Receives one datagram from the connected peer.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        self.source
+            .waiting(Direction::Read, |cx| self.poll_recv(cx, buf))
+            .await
     }
 
     /// Receives the next datagram without taking it off the queue.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Read, |s| s.peek_from(buf))
-        })
-        .await
+        let source = &self.source;
+        source
+            .waiting(Direction::Read, |cx| {
+                source.poll_io(cx, Direction::Read, |s| s.peek_from(buf))
+            })
+            .await
     }
 
     /// [`send_to`](Self::send_to) as a poll function.
@@ -171,12 +179,22 @@ impl UdpSocket {
 
     /// Waits until a datagram may be queued; follow with a `try_recv*`.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.source.poll_ready_coop(cx, Direction::Read)).await
+        let source = &self.source;
+        source
+            .waiting(Direction::Read, |cx| {
+                source.poll_ready_coop(cx, Direction::Read)
+            })
+            .await
     }
 
     /// Waits until a datagram may be sent; follow with a `try_send*`.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.source.poll_ready_coop(cx, Direction::Write)).await
+        let source = &self.source;
+        source
+            .waiting(Direction::Write, |cx| {
+                source.poll_ready_coop(cx, Direction::Write)
+            })
+            .await
     }
 
     /// Allows sending to broadcast addresses (`SO_BROADCAST`).

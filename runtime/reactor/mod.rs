@@ -8,6 +8,7 @@
 //! The reactor knows wakers, not tasks. It lives on one thread (`Rc`), and another thread
 //! reaches it only through the [`Notifier`].
 
+mod claim;
 mod fan_out;
 mod registration;
 mod slot;
@@ -25,6 +26,8 @@ use slab::Slab;
 
 use crate::sys::{Event, Interest, Notifier, Readiness, Selector, Token};
 
+pub(crate) use claim::with_claim;
+pub(crate) use fan_out::Membership;
 pub(crate) use registration::Registration;
 pub(crate) use slot::Direction;
 use slot::ScheduledIo;

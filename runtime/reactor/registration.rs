@@ -100,6 +100,26 @@ impl Registration {
     }
 }
 
+impl Registration {
+    /// Runs `poll` (which may park on `dir`) with `membership` lent to the park: on a
+    /// shared direction it becomes this future's own entry in the fan-out (claim.rs).
+    #[inline]
+    pub(crate) fn with_claim<R>(
+        &self,
+        dir: Direction,
+        membership: &mut Option<super::Membership>,
+        poll: impl FnOnce() -> R,
+    ) -> R {
+        super::with_claim(&self.io, dir, membership, poll)
+    }
+
+    /// Removes the entry `membership` names from `dir`'s fan-out (its future is done).
+    pub(crate) fn leave(&self, dir: Direction, membership: super::Membership) {
+        let waker = self.io.leave(dir, membership);
+        drop(waker); // nothing borrowed: the fan-out's lock is released
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         self.reactor.remove(self.fd, self.key);

@@ -6,7 +6,8 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::task::Waker;
 
-use super::fan_out::FanOut;
+use super::claim;
+use super::fan_out::{FanOut, Membership};
 use crate::sys::Readiness;
 
 /// Which half of an fd a task waits on.
@@ -171,6 +172,8 @@ impl ScheduledIo {
         let armed = self.armed.get();
         self.armed.set(armed | bit);
         let fan = self.fan(dir);
+        // A future waiting through `Source::waiting` lends its entry slot (claim.rs).
+        let mut claim = claim::take(self, dir);
         if let Some(group) = fan.take() {
             // Once shared, a direction keeps its fan-out: every park joins it, even on a
             // disarmed direction, whose event may not have been woken yet (a waker woken
@@ -178,22 +181,39 @@ impl ScheduledIo {
             cell.set(stored);
             fan.set(Some(group.clone()));
             // Last: shedding wakes wakers, which may park here again.
-            group.join(waker);
+            match &mut claim {
+                Some(claim) => group.join_owned(waker, &mut claim.membership),
+                None => group.join(waker),
+            }
+            claim::give_back(claim);
             return None;
         }
         match stored {
             Some(parked) if armed & bit != 0 => {
                 // Both wait: the stored waker becomes a fan-out of the two.
-                let (group, fan_waker) = FanOut::new(parked, waker.clone());
+                let membership = claim.as_mut().map(|claim| &mut claim.membership);
+                let (group, fan_waker) = FanOut::new(parked, waker, membership);
                 cell.set(Some(fan_waker));
                 fan.set(Some(group));
+                claim::give_back(claim);
                 None
             }
             replaced => {
                 cell.set(Some(waker.clone()));
+                claim::give_back(claim);
                 replaced
             }
         }
+    }
+
+    /// Takes a waiting future's own entry off `dir`'s fan-out (it completed or was
+    /// dropped); returns its waker, to be dropped with nothing borrowed.
+    pub(crate) fn leave(&self, dir: Direction, membership: Membership) -> Option<Waker> {
+        let fan = self.fan(dir);
+        let group = fan.take()?;
+        let left = group.leave(membership);
+        fan.set(Some(group));
+        left
     }
 
     /// How many tasks wait on `dir` (for tests): the fan-out's members, or the one waker.

@@ -1,7 +1,7 @@
 //! `ScheduledIo`'s waiters: one task, several (the fan-out), shedding, and the window
 //! between an event and its wake.
 
-use super::super::fan_out::SHED_AT;
+use super::super::fan_out::{Membership, SHED_AT};
 use super::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -200,4 +200,75 @@ fn dropping_the_source_drops_every_waker_unwoken() {
         .all(|(c, _)| wakes(c) == 0 && Arc::strong_count(c) == 2));
     fire(&io, Readiness::WRITABLE);
     assert!(tasks.iter().all(|(c, _)| wakes(c) == 0));
+}
+
+/// Parks `waker` as a waiting future would (`Source::waiting`): with its entry lent.
+fn park_owned(io: &ScheduledIo, dir: Direction, waker: &Waker, entry: &mut Option<Membership>) {
+    let replaced = super::super::with_claim(io, dir, entry, || io.park(dir, waker));
+    assert!(replaced.is_none());
+}
+
+#[test]
+fn a_waiting_future_gets_its_own_entry_and_takes_it_back() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let (_, first) = counter();
+    let (_, second) = counter();
+    let _ = io.park(Direction::Read, &first);
+    let _ = io.park(Direction::Read, &second); // now shared
+    let (c, w) = counter();
+    let (mut one, mut two) = (None, None);
+    park_owned(&io, Direction::Read, &w, &mut one);
+    park_owned(&io, Direction::Read, &w, &mut two); // same task, second future
+    park_owned(&io, Direction::Read, &w, &mut one); // parking again keeps its entry
+    assert!(one.is_some() && two.is_some() && one != two);
+    assert_eq!(io.waiting(Direction::Read), 4);
+    assert!(io.leave(Direction::Read, one.unwrap()).is_some());
+    assert!(
+        io.leave(Direction::Read, one.unwrap()).is_none(),
+        "left once"
+    );
+    assert_eq!(io.waiting(Direction::Read), 3);
+    fire(&io, Readiness::READABLE);
+    assert_eq!(wakes(&c), 1, "the task's other future is still listed");
+    // The wake emptied the list: the old entry names nothing, even once its key is reused.
+    park_owned(&io, Direction::Read, &w, &mut one);
+    assert!(io.leave(Direction::Read, two.unwrap()).is_none());
+    assert_eq!(io.waiting(Direction::Read), 1);
+}
+
+#[test]
+fn waiting_futures_that_come_and_go_are_never_shed() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let (live, live_waker) = counter();
+    let (_, other) = counter();
+    let _ = io.park(Direction::Read, &live_waker);
+    let _ = io.park(Direction::Read, &other);
+    for _ in 0..10 * SHED_AT {
+        let (_, w) = counter();
+        let mut entry = None;
+        park_owned(&io, Direction::Read, &w, &mut entry);
+        drop(io.leave(Direction::Read, entry.unwrap()));
+    }
+    assert_eq!(io.waiting(Direction::Read), 2);
+    assert_eq!(wakes(&live), 0, "no shed, so no wake");
+}
+
+#[test]
+fn a_claim_for_another_direction_or_source_is_not_used() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let elsewhere = ScheduledIo::new(1, Readiness::EMPTY);
+    let (_, a) = counter();
+    let (_, b) = counter();
+    let _ = io.park(Direction::Write, &a);
+    let _ = io.park(Direction::Write, &b);
+    let (_, w) = counter();
+    let mut entry = None;
+    super::super::with_claim(&io, Direction::Read, &mut entry, || {
+        io.park(Direction::Write, &w)
+    });
+    super::super::with_claim(&elsewhere, Direction::Write, &mut entry, || {
+        io.park(Direction::Write, &w)
+    });
+    assert_eq!(entry, None);
+    assert_eq!(io.waiting(Direction::Write), 3, "joined by waker, once");
 }

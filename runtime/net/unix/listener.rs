@@ -56,7 +56,9 @@ impl UnixListener {
     /// skipped, and after descriptor exhaustion the next call pauses first instead of
     /// spinning.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        self.backoff.accept(|cx| self.poll_accept(cx)).await
+        self.backoff
+            .accept(&self.source, |cx| self.poll_accept(cx))
+            .await
     }
 
     /// Polls for one connection, without [`accept`](Self::accept)'s skipping and pausing.
