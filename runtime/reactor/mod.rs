@@ -31,6 +31,7 @@ pub(crate) use fan_out::Membership;
 pub(crate) use registration::Registration;
 pub(crate) use slot::Direction;
 use slot::ScheduledIo;
+pub(crate) use timers::TimerId;
 use timers::Timers;
 
 /// One thread's reactor.
@@ -241,19 +242,19 @@ impl Reactor {
     }
 
     /// Stores a timer, the time being `now`; see [`timers::Timers::insert`].
-    pub(crate) fn add_timer(&self, now: Instant, deadline: Instant, waker: Waker) -> u64 {
+    pub(crate) fn add_timer(&self, now: Instant, deadline: Instant, waker: Waker) -> TimerId {
         self.timers.borrow_mut().insert(now, deadline, waker)
     }
 
     /// Refreshes a timer's waker; false if it already fired.
-    pub(crate) fn update_timer(&self, id: u64, waker: &Waker) -> bool {
+    pub(crate) fn update_timer(&self, id: TimerId, waker: &Waker) -> bool {
         let replaced = self.timers.borrow_mut().update_waker(id, waker);
         // `replaced` (the old waker) drops here, after the borrow ended.
         replaced.is_ok()
     }
 
     /// Cancels a timer, returning its waker if it had not fired yet.
-    pub(crate) fn remove_timer(&self, id: u64) -> Option<Waker> {
+    pub(crate) fn remove_timer(&self, id: TimerId) -> Option<Waker> {
         self.timers.try_borrow_mut().ok()?.remove(id)
     }
 }

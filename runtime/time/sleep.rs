@@ -38,7 +38,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     deadline: Instant,
     /// The timer's id and reactor, once registered.
-    entry: Option<(u64, Rc<Reactor>)>,
+    entry: Option<(reactor::TimerId, Rc<Reactor>)>,
 }
 
 impl Sleep {

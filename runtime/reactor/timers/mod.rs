@@ -2,8 +2,11 @@
 //!
 //! Each timer is a slab entry linked into one list: a wheel slot (`wheel.rs` says which)
 //! or the *due* list, for timers whose tick had already passed when they were stored. An
-//! id is the slab key with a generation, so cancelling, refreshing the waker, and finding
-//! that a timer already fired are each one slab lookup: O(1), where a B-tree paid
+//! id ([`TimerId`]) is the slab key with a generation from a 64-bit counter, which never
+//! repeats (a 32-bit one wrapped after 2^32 timers, minutes of timeouts armed and
+//! cancelled, and a fired `Sleep` still holding its id could then cancel another task's
+//! timer). Cancelling, refreshing the waker, and finding that a timer already fired are
+//! each one slab lookup: O(1), where a B-tree paid
 //! O(log n) to insert, to fire, and again for the failed lookup when a fired `Sleep`
 //! completed.
 //!
@@ -13,7 +16,7 @@
 //! Timers fire in deadline order to the nanosecond (the timers that come due in one tick
 //! are sorted, which costs nothing when they were stored in order), equal deadlines in the
 //! order stored; timers already overdue when stored (a `Sleep::reset` into the past) fire
-//! first.
+//! first, among themselves also by deadline.
 
 mod wheel;
 
@@ -37,7 +40,7 @@ const DUE: usize = LEVELS * SLOTS;
 struct Entry {
     /// The deadline, in nanoseconds since `origin` (saturating).
     deadline: u64,
-    generation: u32,
+    generation: u64,
     /// Which list holds it (a slot's index, or `DUE`).
     list: u16,
     prev: u32,
@@ -68,9 +71,9 @@ pub(crate) struct Timers {
     lists: Box<[List; DUE + 1]>,
     /// A bit per non-empty slot, per level.
     occupied: [u64; LEVELS],
-    next_generation: u32,
+    next_generation: u64,
     /// Reused by `fire_list` to sort one tick's timers: (deadline, generation, key).
-    scratch: Vec<(u64, u32, u32)>,
+    scratch: Vec<(u64, u64, u32)>,
 }
 
 impl Entry {
@@ -99,7 +102,7 @@ impl Timers {
 
     /// Stores `waker` to be woken at `deadline`, the time being `now`; returns the id to
     /// cancel or update it with.
-    pub(crate) fn insert(&mut self, now: Instant, deadline: Instant, waker: Waker) -> u64 {
+    pub(crate) fn insert(&mut self, now: Instant, deadline: Instant, waker: Waker) -> TimerId {
         if self.entries.is_empty() {
             // Nothing to fire on the way: catch up with the clock, so the first timer after
             // an idle spell does not make the reactor step through slots long past.
@@ -107,7 +110,7 @@ impl Timers {
         }
         let deadline = self.nanos(deadline);
         let generation = self.next_generation;
-        self.next_generation = generation.wrapping_add(1);
+        self.next_generation = generation + 1;
         let key = self.entries.insert(Entry {
             deadline,
             generation,
@@ -123,13 +126,16 @@ impl Timers {
             "corio: more than 2^32 - 1 pending timers"
         );
         self.place(key as u32);
-        pack(key, generation)
+        TimerId {
+            key: key as u32,
+            generation,
+        }
     }
 
     /// Replaces the waker of a pending timer. `Err(())` if it already fired (or was
     /// removed); otherwise the waker it replaced, if any, which the caller must drop
     /// *after* releasing its borrow of the store (a waker's `Drop` may cancel timers).
-    pub(crate) fn update_waker(&mut self, id: u64, waker: &Waker) -> Result<Option<Waker>, ()> {
+    pub(crate) fn update_waker(&mut self, id: TimerId, waker: &Waker) -> Result<Option<Waker>, ()> {
         let entry = self.get_mut(id).ok_or(())?;
         if entry.waker.will_wake(waker) {
             return Ok(None);
@@ -138,11 +144,10 @@ impl Timers {
     }
 
     /// Forgets a timer, returning its waker (`None` if it already fired).
-    pub(crate) fn remove(&mut self, id: u64) -> Option<Waker> {
-        let (key, _) = unpack(id);
+    pub(crate) fn remove(&mut self, id: TimerId) -> Option<Waker> {
         self.get_mut(id)?;
-        self.unlink(key as u32);
-        Some(self.entries.remove(key).waker)
+        self.unlink(id.key);
+        Some(self.entries.remove(id.key as usize).waker)
     }
 
     /// When the store next has something to do: a timer's deadline, or a slot's start
@@ -182,20 +187,14 @@ impl Timers {
     fn fire_list(&mut self, index: usize, woken: &mut Vec<Waker>) {
         let mut key = self.lists[index].head;
         self.lists[index] = EMPTY;
-        if index == DUE {
-            while key != NIL {
-                let next = self.entries[key as usize].next;
-                woken.push(self.entries.remove(key as usize).waker);
-                key = next;
-            }
-            return;
+        if index < DUE {
+            self.occupied[index / SLOTS] &= !(1 << (index % SLOTS));
         }
-        self.occupied[index / SLOTS] &= !(1 << (index % SLOTS));
         let mut due = std::mem::take(&mut self.scratch);
         while key != NIL {
             let entry = &self.entries[key as usize];
             let next = entry.next;
-            if entry.tick() <= self.elapsed {
+            if index == DUE || entry.tick() <= self.elapsed {
                 due.push((entry.deadline, entry.generation, key));
             } else {
                 self.place(key);
@@ -254,11 +253,10 @@ impl Timers {
     }
 
     /// The pending entry `id` names, if it is still pending.
-    fn get_mut(&mut self, id: u64) -> Option<&mut Entry> {
-        let (key, generation) = unpack(id);
+    fn get_mut(&mut self, id: TimerId) -> Option<&mut Entry> {
         self.entries
-            .get_mut(key)
-            .filter(|entry| entry.generation == generation)
+            .get_mut(id.key as usize)
+            .filter(|entry| entry.generation == id.generation)
     }
 
     /// `instant` in nanoseconds since `origin`: 0 before it, saturating after ~584 years.
@@ -269,17 +267,16 @@ impl Timers {
 
     /// The last tick at or before `instant`.
     fn tick_floor(&self, instant: Instant) -> u64 {
-        let millis = instant.saturating_duration_since(self.origin).as_millis();
-        u64::try_from(millis).unwrap_or(u64::MAX)
+        // From the same saturating nanoseconds as deadlines, so a saturated deadline is never reached.
+        self.nanos(instant) / NANOS_PER_TICK
     }
 }
 
-/// An id: the slab key in the low 32 bits, the generation in the high ones.
-fn pack(key: usize, generation: u32) -> u64 {
-    (u64::from(generation) << 32) | key as u64
+/// A timer's id: its slab key and a generation that never repeats (a u64 counter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimerId {
+    key: u32,
+    generation: u64,
 }
-
-/// The inverse of [`pack`].
-fn unpack(id: u64) -> (usize, u32) {
-    ((id & 0xffff_ffff) as usize, (id >> 32) as u32)
-}
+#[cfg(test)]
+mod model_tests;

@@ -149,7 +149,7 @@ fn matches_a_model_under_random_inserts_cancels_and_clock_jumps() {
         seed % bound
     };
     // (label, id, deadline, when stored)
-    let mut model: Vec<(u64, u64, Instant, Instant)> = Vec::new();
+    let mut model: Vec<(u64, super::TimerId, Instant, Instant)> = Vec::new();
     let mut now = o;
     let mut label = 0;
     for round in 0..3_000 {
