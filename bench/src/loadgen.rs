@@ -1,10 +1,12 @@
 //! The load generator: N connections, each a closed loop of "send a message, wait for its
 //! uppercase echo". One thread, its own epoll loop; it shares no code with the servers.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
+
+use crate::rx_stamp;
 
 /// What one measured window produced.
 #[derive(Debug, Clone)]
@@ -17,6 +19,10 @@ pub struct LoadResult {
     pub elapsed: Duration,
     /// Round-trip latencies of those requests, in microseconds, sorted.
     pub latencies_us: Vec<u32>,
+    /// For the same requests, from the send until the whole reply was in the load
+    /// generator's socket (kernel receive stamp, `rx_stamp.rs`): the server's share of
+    /// the round trip, without the wait for the load generator to read it. Sorted.
+    pub reply_us: Vec<u32>,
     /// Replies whose bytes were not the uppercase of what was sent (must be 0).
     pub corrupt: u64,
 }
@@ -27,19 +33,32 @@ impl LoadResult {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 
-    /// The `q`-quantile latency in microseconds (0 if none).
+    /// The `q`-quantile round-trip latency in microseconds (0 if none).
     pub fn quantile(&self, q: f64) -> u32 {
-        if self.latencies_us.is_empty() {
-            return 0;
-        }
-        let i = ((self.latencies_us.len() as f64 - 1.0) * q).round() as usize;
-        self.latencies_us[i]
+        quantile(&self.latencies_us, q)
     }
+
+    /// The `q`-quantile of the time until the reply was in the socket (0 if none).
+    pub fn reply_quantile(&self, q: f64) -> u32 {
+        quantile(&self.reply_us, q)
+    }
+}
+
+/// The `q`-quantile of sorted `v` (0 if empty).
+fn quantile(v: &[u32], q: f64) -> u32 {
+    if v.is_empty() {
+        return 0;
+    }
+    v[((v.len() as f64 - 1.0) * q).round() as usize]
 }
 
 struct Conn {
     stream: TcpStream,
     sent_at: Instant,
+    /// `sent_at` on the clock of the kernel's receive stamps.
+    sent_wall: i64,
+    /// The receive stamp of the last segment read.
+    last_stamp: Option<i64>,
     received: usize,
     written: usize,
 }
@@ -69,6 +88,7 @@ pub fn run(
         let s = TcpStream::connect(addr)?;
         s.set_nodelay(true)?;
         s.set_nonblocking(true)?;
+        rx_stamp::enable(s.as_raw_fd())?;
         streams.push(s);
     }
     // SAFETY: plain syscall.
@@ -89,6 +109,8 @@ pub fn run(
         table.push(Conn {
             stream,
             sent_at: Instant::now(),
+            sent_wall: 0,
+            last_stamp: None,
             received: 0,
             written: 0,
         });
@@ -98,6 +120,7 @@ pub fn run(
     let start = Instant::now();
     for c in table.iter_mut() {
         c.sent_at = Instant::now();
+        c.sent_wall = rx_stamp::now_ns();
         c.written = write_some(&mut c.stream, &message, 0)?;
     }
     let measure_from = start + warmup;
@@ -107,6 +130,7 @@ pub fn run(
         total_requests: 0,
         elapsed: window,
         latencies_us: Vec::with_capacity(1 << 20),
+        reply_us: Vec::with_capacity(1 << 20),
         corrupt: 0,
     };
     loop {
@@ -125,14 +149,17 @@ pub fn run(
             if c.written < msg_len {
                 c.written += write_some(&mut c.stream, &message, c.written)?;
             }
-            let got = match c.stream.read(&mut buf[..msg_len - c.received]) {
-                Ok(0) => {
+            let got = match rx_stamp::recv(c.stream.as_raw_fd(), &mut buf[..msg_len - c.received]) {
+                Ok((0, _)) => {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "server closed",
                     ))
                 }
-                Ok(k) => k,
+                Ok((k, stamp)) => {
+                    c.last_stamp = stamp;
+                    k
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => return Err(e),
             };
@@ -147,9 +174,14 @@ pub fn run(
                     result.requests += 1;
                     let us = (done - c.sent_at).as_micros().min(u32::MAX as u128) as u32;
                     result.latencies_us.push(us);
+                    if let Some(stamp) = c.last_stamp {
+                        let reply = (stamp - c.sent_wall).max(0) / 1_000;
+                        result.reply_us.push(reply.min(i64::from(u32::MAX)) as u32);
+                    }
                 }
                 c.received = 0;
                 c.sent_at = done;
+                c.sent_wall = rx_stamp::now_ns();
                 c.written = write_some(&mut c.stream, &message, 0)?;
             }
         }
@@ -157,6 +189,7 @@ pub fn run(
     // SAFETY: closing the epoll fd we created.
     unsafe { libc::close(epfd) };
     result.latencies_us.sort_unstable();
+    result.reply_us.sort_unstable();
     Ok(result)
 }
 

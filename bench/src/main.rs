@@ -22,6 +22,7 @@ mod peers;
 mod proc_stats;
 mod raw_epoll;
 mod report;
+mod rx_stamp;
 mod servers;
 mod wrk;
 
@@ -62,13 +63,17 @@ fn load(args: &[String]) -> std::io::Result<()> {
         std::time::Duration::from_secs(secs as u64),
     )?;
     println!(
-        "{:.0} req/s; µs: p50 {} p90 {} p99 {} p99.9 {} max {}; corrupt {}",
+        "{:.0} req/s; µs: p50 {} p90 {} p99 {} p99.9 {} max {}; reply in socket: p50 {} p99 {} \
+         p99.9 {}; corrupt {}",
         r.rps(),
         r.quantile(0.5),
         r.quantile(0.9),
         r.quantile(0.99),
         r.quantile(0.999),
         r.quantile(1.0),
+        r.reply_quantile(0.5),
+        r.reply_quantile(0.99),
+        r.reply_quantile(0.999),
         r.corrupt
     );
     Ok(())

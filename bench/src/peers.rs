@@ -191,11 +191,22 @@ fn sweep(servers: &[Contender], plan: &Plan) -> Vec<Row> {
                 let v: Vec<f64> = ms.iter().map(|m| f64::from(m.0.quantile(p))).collect();
                 report::median(&v) as u32
             };
+            let reply = |p: f64| {
+                let v: Vec<f64> = ms
+                    .iter()
+                    .map(|m| f64::from(m.0.reply_quantile(p)))
+                    .collect();
+                report::median(&v) as u32
+            };
             let p99s: Vec<f64> = ms.iter().map(|m| f64::from(m.0.quantile(0.99))).collect();
+            let per_round =
+                |f: &dyn Fn(&LoadResult) -> u32| ms.iter().map(|m| f(&m.0)).collect::<Vec<_>>();
             eprintln!(
-                "\n{:>22} {conns:>6} conns: p99 per round (µs) {:?}",
+                "\n{:>22} {conns:>6} conns: p99 per round (µs) {:?}\n{:>22} {conns:>6} conns: reply p99 per round (µs) {:?}",
                 servers[i].name,
-                p99s.iter().map(|v| *v as u32).collect::<Vec<_>>()
+                per_round(&|r| r.quantile(0.99)),
+                servers[i].name,
+                per_round(&|r| r.reply_quantile(0.99)),
             );
             let total: u64 = ms.iter().map(|m| m.0.total_requests).sum();
             let cpu: f64 = ms.iter().map(|m| m.3).sum();
@@ -207,6 +218,8 @@ fn sweep(servers: &[Contender], plan: &Plan) -> Vec<Row> {
                 p50_us: q(0.5),
                 p99_us: q(0.99),
                 p999_us: q(0.999),
+                reply_p50_us: reply(0.5),
+                reply_p99_us: reply(0.99),
                 p99_spread: report::spread(&p99s),
                 rss_kib: mid.2,
                 rss_per_conn_bytes: (mid.2.saturating_sub(mid.1)) as f64 * 1024.0 / conns as f64,
@@ -316,7 +329,7 @@ pub fn peers(
     } else {
         format!("peers-{}", only_servers.join("-"))
     };
-    write(&suite, &rows, &plan, "Servers: corio, tokio current_thread, smol LocalExecutor + async-io, a raw epoll loop, std thread per connection, and two servers on two threads: corio-2w (two corio workers, one SO_REUSEPORT listener each) and tokio-mt2 (tokio multi_thread, 2 worker threads). The one-thread servers are pinned to CPU 0; the two-thread ones may use CPUs 0 and 1, so on a 2-core machine they share CPU 1 with the load generator (see `scaling` for the run that separates them). Spread = (max - min) / median over rounds. Latencies are the median over rounds of each round's quantile (p99 spread: of the rounds' p99s); memory is from the round with the median req/s.")
+    write(&suite, &rows, &plan, "Servers: corio, tokio current_thread, smol LocalExecutor + async-io, a raw epoll loop, std thread per connection, and two servers on two threads: corio-2w (two corio workers, one SO_REUSEPORT listener each) and tokio-mt2 (tokio multi_thread, 2 worker threads). The one-thread servers are pinned to CPU 0; the two-thread ones may use CPUs 0 and 1, so on a 2-core machine they share CPU 1 with the load generator (see `scaling` for the run that separates them). Spread = (max - min) / median over rounds. Latencies are the median over rounds of each round's quantile (p99 spread: of the rounds' p99s); memory is from the round with the median req/s. Reply p50/p99: from the send until the whole reply was in the load generator's socket (the kernel's receive timestamp), i.e. the server's share of the round trip without the time the reply waited for the load generator to read it; where the one-thread load generator is the slower side (most rounds at 100 connections here), the round-trip tail is mostly that wait.")
 }
 
 /// `ladder`: every rung of the ladder that is built, plus the echo example on top.

@@ -14,6 +14,10 @@ pub struct Row {
     pub p50_us: u32,
     pub p99_us: u32,
     pub p999_us: u32,
+    /// Until the reply was in the load generator's socket (`rx_stamp.rs`), median over
+    /// rounds of each round's quantile.
+    pub reply_p50_us: u32,
+    pub reply_p99_us: u32,
     /// Spread of the per-round p99s, as a percentage (see [`spread`]).
     pub p99_spread: f64,
     pub rss_kib: u64,
@@ -56,12 +60,12 @@ pub fn results_dir() -> PathBuf {
 /// The Markdown table of `rows`.
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::new();
-    out.push_str("| server | conns | msg | req/s (median) | spread | p50 µs | p99 µs | p99 spread | p99.9 µs | RSS MiB | RSS/conn | CPU s / 100k req | lost |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| server | conns | msg | req/s (median) | spread | p50 µs | p99 µs | p99 spread | p99.9 µs | reply p50 µs | reply p99 µs | RSS MiB | RSS/conn | CPU s / 100k req | lost |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} B | {:.0} | {:.0}% | {} | {} | {:.0}% | {} | {:.1} | {} | {:.2} | {} |",
+            "| {} | {} | {} B | {:.0} | {:.0}% | {} | {} | {:.0}% | {} | {} | {} | {:.1} | {} | {:.2} | {} |",
             r.server,
             r.conns,
             r.msg_len,
@@ -71,6 +75,8 @@ pub fn table(rows: &[Row]) -> String {
             r.p99_us,
             r.p99_spread,
             r.p999_us,
+            r.reply_p50_us,
+            r.reply_p99_us,
             r.rss_kib as f64 / 1024.0,
             human_bytes(r.rss_per_conn_bytes),
             r.cpu_per_100k,
