@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use super::source::Source;
 use crate::reactor::{Direction, Membership};
@@ -48,7 +48,9 @@ impl<T: AsRawFd, F: FnMut(&mut Context<'_>) -> Poll<R> + Unpin, R> Future for Wa
         let this = self.get_mut();
         let registration = this.source.registration();
         let poll = &mut this.poll;
-        let result = registration.with_claim(this.dir, &mut this.membership, || poll(cx));
+        // The claim is for parks with this poll's own waker only (compared by address).
+        let waker: *const Waker = cx.waker();
+        let result = registration.with_claim(this.dir, waker, &mut this.membership, || poll(cx));
         if result.is_ready() {
             this.leave(); // done, maybe without the list's wake: nothing to keep listed
         }

@@ -3,26 +3,33 @@
 //!
 //! [`Source::waiting`](crate::io::source::Source::waiting) polls its operation inside
 //! [`with_claim`], which lends the future's [`Membership`] slot to this thread for the
-//! length of the poll, tagged with the source and direction it waits on. If that poll
-//! parks on that direction of that source while the direction is shared,
-//! `ScheduledIo::park_other` takes the claim ([`take`]), joins the fan-out as an owned
-//! member and gives it back ([`give_back`]) with the entry recorded. Any other park (another source, a
-//! plain `poll_*` call) finds no claim and joins by waker, as before.
+//! length of the poll, tagged with the source and direction it waits on and the address
+//! of the poll's own `Waker`. If that poll parks on that direction of that source with
+//! that waker while the direction is shared, `ScheduledIo::park_other` takes the claim
+//! ([`take`]), joins the fan-out as an owned member and gives it back ([`give_back`])
+//! with the entry recorded. Any other park (another source, a plain `poll_*` call, or a
+//! wait of someone else's run inside the poll: a waker woken or dropped there may run
+//! user code that parks on this very source) finds no claim and joins by waker, as before.
 //!
 //! The common path pays nothing: a park by the task already stored never reaches
 //! `park_other`, so the claim is only read where a list is involved.
 
 use std::cell::Cell;
+use std::task::Waker;
 
 use super::fan_out::Membership;
 use super::slot::{Direction, ScheduledIo};
 
-/// A lent membership slot: for which source (by address, compared, never dereferenced)
-/// and direction, and the slot.
+/// A lent membership slot: for which source and direction, parked with which waker (both
+/// by address, compared, never dereferenced), and the slot.
 #[derive(Clone, Copy)]
 pub(super) struct Claim {
     io: *const ScheduledIo,
     dir: Direction,
+    /// The `Waker` of the lending poll's `Context`: a park with any other waker (one run
+    /// by a waker woken or dropped inside the poll, or by user code in an `AsyncFd` op)
+    /// is someone else's wait and must not take the entry.
+    waker: *const Waker,
     /// The future's entry, as lent, and as the park leaves it.
     pub(super) membership: Option<Membership>,
 }
@@ -37,6 +44,7 @@ thread_local! {
 pub(crate) fn with_claim<R>(
     io: &ScheduledIo,
     dir: Direction,
+    waker: *const Waker,
     membership: &mut Option<Membership>,
     poll: impl FnOnce() -> R,
 ) -> R {
@@ -55,6 +63,7 @@ pub(crate) fn with_claim<R>(
     let claim = Claim {
         io,
         dir,
+        waker,
         membership: *membership,
     };
     let previous = CLAIM.with(|c| c.replace(Some(claim)));
@@ -65,14 +74,16 @@ pub(crate) fn with_claim<R>(
     poll()
 }
 
-/// Takes the claim lent for `dir` of `io`, if exactly that is active; the caller records
+/// Takes the claim lent for `dir` of `io` and `waker` (the lending poll's own, by
+/// address), if exactly that is active; the caller records
 /// its entry in it and hands it back with [`give_back`]. Taken meanwhile, so a park nested
 /// inside (a waker woken by a shed that polls inline) cannot use it too.
-pub(super) fn take(io: &ScheduledIo, dir: Direction) -> Option<Claim> {
+pub(super) fn take(io: &ScheduledIo, dir: Direction, waker: &Waker) -> Option<Claim> {
     CLAIM
         .try_with(|c| {
             let claim = c.get()?;
-            let ours = std::ptr::eq(claim.io, io) && claim.dir == dir;
+            let ours =
+                std::ptr::eq(claim.io, io) && claim.dir == dir && std::ptr::eq(claim.waker, waker);
             ours.then(|| c.take())?
         })
         .ok()

@@ -83,7 +83,7 @@ impl FanOut {
         });
         // Two members and the limit at 64: neither join can shed.
         match claim {
-            Some(claim) => fan.join_owned(second, claim),
+            Some(claim) => fan.join_owned(second, claim).wake(),
             None => fan.join(second),
         }
         let waker = futures_task::waker(fan.clone());
@@ -117,19 +117,21 @@ impl FanOut {
     }
 
     /// Keeps a waiting future's own entry, with `waker`: refreshes the one `claim` names
-    /// if the list still holds it, else adds one and records it in `claim`.
-    pub(super) fn join_owned(&self, waker: &Waker, claim: &mut Option<Membership>) {
+    /// if the list still holds it, else adds one and records it in `claim`. Returns the
+    /// members a full list shed, for the caller to wake once it has put `claim` back.
+    #[must_use = "the shed members must be woken"]
+    pub(super) fn join_owned(&self, waker: &Waker, claim: &mut Option<Membership>) -> Shed {
         let mut members = self.members();
         if let Some(held) = *claim {
             if held.epoch == members.epoch {
                 if let Some(member) = members.wakers.get_mut(held.key) {
                     if member.waker.will_wake(waker) {
-                        return;
+                        return Shed(Slab::new());
                     }
                     let old = std::mem::replace(&mut member.waker, waker.clone());
                     drop(members);
                     drop(old); // with the lock released, like every other waker here
-                    return;
+                    return Shed(Slab::new());
                 }
             }
         }
@@ -142,8 +144,7 @@ impl FanOut {
             epoch: members.epoch,
             key,
         });
-        drop(members);
-        wake_all(shed);
+        Shed(shed)
     }
 
     /// Removes the entry `membership` names, if the list still holds it, and hands its
@@ -180,6 +181,16 @@ impl Members {
     fn take(&mut self) -> Slab<Member> {
         self.epoch += 1;
         std::mem::take(&mut self.wakers)
+    }
+}
+
+/// Members shed by [`FanOut::join_owned`], to be woken with nothing borrowed.
+pub(super) struct Shed(Slab<Member>);
+
+impl Shed {
+    /// Wakes them (a waker may run code that parks here again).
+    pub(super) fn wake(self) {
+        wake_all(self.0);
     }
 }
 

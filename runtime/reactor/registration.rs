@@ -107,10 +107,11 @@ impl Registration {
     pub(crate) fn with_claim<R>(
         &self,
         dir: Direction,
+        waker: *const std::task::Waker,
         membership: &mut Option<super::Membership>,
         poll: impl FnOnce() -> R,
     ) -> R {
-        super::with_claim(&self.io, dir, membership, poll)
+        super::with_claim(&self.io, dir, waker, membership, poll)
     }
 
     /// Removes the entry `membership` names from `dir`'s fan-out (its future is done).

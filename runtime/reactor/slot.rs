@@ -173,7 +173,7 @@ impl ScheduledIo {
         self.armed.set(armed | bit);
         let fan = self.fan(dir);
         // A future waiting through `Source::waiting` lends its entry slot (claim.rs).
-        let mut claim = claim::take(self, dir);
+        let mut claim = claim::take(self, dir, waker);
         if let Some(group) = fan.take() {
             // Once shared, a direction keeps its fan-out: every park joins it, even on a
             // disarmed direction, whose event may not have been woken yet (a waker woken
@@ -182,10 +182,14 @@ impl ScheduledIo {
             fan.set(Some(group.clone()));
             // Last: shedding wakes wakers, which may park here again.
             match &mut claim {
-                Some(claim) => group.join_owned(waker, &mut claim.membership),
+                Some(lent) => {
+                    let shed = group.join_owned(waker, &mut lent.membership);
+                    // The entry is recorded before any shed waker runs (it may panic).
+                    claim::give_back(claim);
+                    shed.wake();
+                }
                 None => group.join(waker),
             }
-            claim::give_back(claim);
             return None;
         }
         match stored {

@@ -204,7 +204,7 @@ fn dropping_the_source_drops_every_waker_unwoken() {
 
 /// Parks `waker` as a waiting future would (`Source::waiting`): with its entry lent.
 fn park_owned(io: &ScheduledIo, dir: Direction, waker: &Waker, entry: &mut Option<Membership>) {
-    let replaced = super::super::with_claim(io, dir, entry, || io.park(dir, waker));
+    let replaced = super::super::with_claim(io, dir, waker, entry, || io.park(dir, waker));
     assert!(replaced.is_none());
 }
 
@@ -263,12 +263,66 @@ fn a_claim_for_another_direction_or_source_is_not_used() {
     let _ = io.park(Direction::Write, &b);
     let (_, w) = counter();
     let mut entry = None;
-    super::super::with_claim(&io, Direction::Read, &mut entry, || {
+    super::super::with_claim(&io, Direction::Read, &w, &mut entry, || {
         io.park(Direction::Write, &w)
     });
-    super::super::with_claim(&elsewhere, Direction::Write, &mut entry, || {
+    super::super::with_claim(&elsewhere, Direction::Write, &w, &mut entry, || {
         io.park(Direction::Write, &w)
     });
     assert_eq!(entry, None);
     assert_eq!(io.waiting(Direction::Write), 3, "joined by waker, once");
+}
+
+/// Panics when woken.
+struct Panicky;
+
+impl futures_task::ArcWake for Panicky {
+    fn wake_by_ref(_: &Arc<Self>) {
+        panic!("a waker that panics");
+    }
+}
+
+#[test]
+fn a_park_with_another_waker_inside_the_poll_does_not_take_the_claim() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let (_, a) = counter();
+    let (_, b) = counter();
+    let _ = io.park(Direction::Read, &a);
+    let _ = io.park(Direction::Read, &b); // shared
+    let (mine, w) = counter();
+    let (other, g) = counter();
+    let mut entry = None;
+    super::super::with_claim(&io, Direction::Read, &w, &mut entry, || {
+        let _ = io.park(Direction::Read, &w);
+        // Someone else's wait, run inside the poll (by a waker woken there, say).
+        let _ = io.park(Direction::Read, &g);
+    });
+    assert_eq!(io.waiting(Direction::Read), 4, "both listed");
+    drop(io.leave(Direction::Read, entry.unwrap()));
+    fire(&io, Readiness::READABLE);
+    assert_eq!((wakes(&mine), wakes(&other)), (0, 1), "only our entry left");
+}
+
+#[test]
+fn a_panic_in_a_shed_keeps_the_entry_recorded() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let _ = io.park(Direction::Read, &futures_task::waker(Arc::new(Panicky)));
+    let rest: Vec<_> = (1..SHED_AT).map(|_| counter()).collect();
+    for (_, w) in &rest {
+        let _ = io.park(Direction::Read, w);
+    }
+    let (_, w) = counter();
+    let mut entry = None;
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        super::super::with_claim(&io, Direction::Read, &w, &mut entry, || {
+            io.park(Direction::Read, &w)
+        })
+    }));
+    assert!(r.is_err());
+    assert_eq!(io.waiting(Direction::Read), 1, "w's entry is listed");
+    drop(io.leave(
+        Direction::Read,
+        entry.expect("and recorded, so it can leave"),
+    ));
+    assert_eq!(io.waiting(Direction::Read), 0);
 }
