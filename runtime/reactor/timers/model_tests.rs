@@ -9,20 +9,11 @@
 const SEEDS: u64 = 16;
 
 use std::sync::{Arc, Mutex};
-use std::task::{Wake, Waker};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
+use super::tests::waker;
 use super::{Timers, DUE, NIL};
-
-struct Label(u64, Arc<Mutex<Vec<u64>>>);
-impl Wake for Label {
-    fn wake(self: Arc<Self>) {
-        self.1.lock().unwrap().push(self.0);
-    }
-}
-fn waker(label: u64, log: &Arc<Mutex<Vec<u64>>>) -> Waker {
-    Waker::from(Arc::new(Label(label, log.clone())))
-}
 
 struct M {
     label: u64,

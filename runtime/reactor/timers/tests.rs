@@ -15,7 +15,8 @@ impl Wake for Label {
     }
 }
 
-fn waker(label: u64, log: &Arc<Mutex<Vec<u64>>>) -> Waker {
+/// A waker that appends `label` to `log` when woken (shared with `model_tests.rs`).
+pub(super) fn waker(label: u64, log: &Arc<Mutex<Vec<u64>>>) -> Waker {
     Waker::from(Arc::new(Label(label, log.clone())))
 }
 
