@@ -8,13 +8,13 @@ use std::io::{BufReader, Read, Write};
 
 use corio_hyper::demo::HELLO;
 use hello_common::{
-    collect, connect_h1, get, pattern, post, raw_connect, read_response, run, Server,
+    collect, connect_h1, get, pattern, post, raw_connect, read_response, run, start_hello, url,
 };
 use hyper::StatusCode;
 
 #[test]
 fn get_gives_the_exact_body_and_headers() {
-    let server = Server::start(&[]);
+    let server = start_hello(&[]);
     run(async {
         let mut sender = connect_h1(server.addr).await;
         let (parts, body) = collect(sender.send_request(get("/")).await.unwrap()).await;
@@ -58,7 +58,7 @@ fn get_gives_the_exact_body_and_headers() {
 
 #[test]
 fn keep_alive_serves_many_requests_on_one_connection() {
-    let server = Server::start(&[]);
+    let server = start_hello(&[]);
     run(async {
         // One hyper client connection: were it closed after any response, the next
         // `send_request` would fail.
@@ -105,7 +105,7 @@ fn keep_alive_serves_many_requests_on_one_connection() {
 
 #[test]
 fn post_echoes_a_one_mebibyte_body() {
-    let server = Server::start(&[]);
+    let server = start_hello(&[]);
     let data = pattern(1 << 20);
     run(async {
         let mut sender = connect_h1(server.addr).await;
@@ -126,7 +126,9 @@ fn post_echoes_a_one_mebibyte_body() {
     });
 
     // The same through ureq, a client that shares no code with hyper.
-    let response = ureq::post(&server.url("/echo")).send_bytes(&data).unwrap();
+    let response = ureq::post(&url(&server, "/echo"))
+        .send_bytes(&data)
+        .unwrap();
     assert_eq!(response.status(), 200);
     let mut body = Vec::new();
     response.into_reader().read_to_end(&mut body).unwrap();
@@ -135,7 +137,7 @@ fn post_echoes_a_one_mebibyte_body() {
 
 #[test]
 fn a_body_over_the_echo_limit_gets_413_not_unbounded_memory() {
-    let server = Server::start(&[]);
+    let server = start_hello(&[]);
     let data = pattern(corio_hyper::demo::MAX_ECHO + 1);
     run(async {
         let mut sender = connect_h1(server.addr).await;
@@ -147,6 +149,6 @@ fn a_body_over_the_echo_limit_gets_413_not_unbounded_memory() {
         }
     });
     // The server is still serving.
-    let response = ureq::get(&server.url("/")).call().unwrap();
+    let response = ureq::get(&url(&server, "/")).call().unwrap();
     assert_eq!(response.status(), 200);
 }

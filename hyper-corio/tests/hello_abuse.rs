@@ -8,11 +8,11 @@ use std::io::{BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
 use corio_hyper::demo::HELLO;
-use hello_common::{raw_connect, read_response, Server};
+use hello_common::{raw_connect, read_response, start_hello, url};
 
 #[test]
 fn a_malformed_request_gets_400_and_the_server_serves_others() {
-    let server = Server::start(&[]);
+    let server = start_hello(&[]);
     // A client mid-request when the bad one arrives, finished afterwards.
     let mut waiting = raw_connect(server.addr);
     waiting.write_all(b"GET / HTTP/1.1\r\nHost: te").unwrap();
@@ -37,13 +37,13 @@ fn a_malformed_request_gets_400_and_the_server_serves_others() {
     let (head, body) = read_response(&mut BufReader::new(waiting));
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"));
     assert_eq!(body, HELLO.as_bytes());
-    let response = ureq::get(&server.url("/")).call().unwrap();
+    let response = ureq::get(&url(&server, "/")).call().unwrap();
     assert_eq!(response.into_string().unwrap(), HELLO);
 }
 
 #[test]
 fn header_read_timeout_closes_slow_and_idle_connections() {
-    let server = Server::start(&["--header-timeout-ms", "300"]);
+    let server = start_hello(&["--header-timeout-ms", "300"]);
 
     // Half a head, then nothing: closed once the timeout passes, without a response.
     let start = Instant::now();
@@ -76,6 +76,6 @@ fn header_read_timeout_closes_slow_and_idle_connections() {
     );
 
     // Prompt clients are served as usual meanwhile.
-    let response = ureq::get(&server.url("/")).call().unwrap();
+    let response = ureq::get(&url(&server, "/")).call().unwrap();
     assert_eq!(response.into_string().unwrap(), HELLO);
 }

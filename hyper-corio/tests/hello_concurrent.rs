@@ -8,17 +8,17 @@ use std::io::Read;
 
 use bytes::Bytes;
 use corio_hyper::{demo::HELLO, CorioExecutor, CorioIo};
-use hello_common::{collect, pattern, run, Server, LIMIT};
+use hello_common::{collect, pattern, run, start_hello, url, LIMIT};
 use http_body_util::Full;
 use hyper::client::conn::http2;
 use hyper::{Method, Request, StatusCode};
 
 #[test]
 fn concurrent_clients_from_threads() {
-    let server = Server::start(&[]);
+    let server = start_hello(&[]);
     let threads: Vec<_> = (0..16)
         .map(|t| {
-            let url = server.url("/");
+            let url = url(&server, "/");
             std::thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new().timeout(LIMIT).build(); // keeps alive
                 for i in 0..25 {
@@ -44,7 +44,7 @@ fn concurrent_clients_from_threads() {
 
 #[test]
 fn http2_streams_run_as_corio_tasks() {
-    let server = Server::start(&["--http2"]);
+    let server = start_hello(&["--http2"]);
     run(async {
         let stream = corio::net::TcpStream::connect(server.addr).await.unwrap();
         let (sender, conn) = http2::handshake(CorioExecutor, CorioIo::new(stream))

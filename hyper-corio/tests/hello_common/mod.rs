@@ -4,8 +4,6 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpStream as StdStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,65 +14,20 @@ use hyper::{Request, Response};
 
 pub const LIMIT: Duration = Duration::from_secs(30);
 
-/// The example server, killed on drop.
-pub struct Server {
-    pub child: Child,
-    pub addr: SocketAddr,
+/// The example servers' child-process helpers, shared with corio's own tests: finding
+/// (or building) an example, starting it and reading its `listening on` line.
+#[path = "../../../tests/util/server.rs"]
+mod server;
+pub use server::Server;
+
+/// Starts `hello 127.0.0.1:0 ARGS..` (killed when dropped).
+pub fn start_hello(args: &[&str]) -> Server {
+    Server::start_with("hello", args, |_| {})
 }
 
-impl Server {
-    /// Starts `hello ARGS.. 127.0.0.1:0` and reads its `listening on` line.
-    pub fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(example_path("hello"))
-            .args(args)
-            .arg("127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the hello example");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Server { child, addr }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// target/<profile>/deps/<test> → target/<profile>/examples/<name> (`cargo test` builds
-/// the package's examples first; built here if missing).
-pub fn example_path(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.push("examples");
-    path.push(name);
-    if !path.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "corio-hyper", "--example", name])
-            .status()
-            .unwrap();
-        assert!(status.success(), "cargo build --example {name} failed");
-    }
-    path
+/// `http://ADDR/PATH` on `server`.
+pub fn url(server: &Server, path: &str) -> String {
+    format!("http://{}{path}", server.addr)
 }
 
 /// Deterministic bytes that are not a repeating short cycle.
