@@ -52,9 +52,9 @@ impl Timer for CorioTimer {
 ///
 /// hyper stores sleeps as `Pin<Box<dyn hyper::rt::Sleep>>`, and that trait requires
 /// `Send + Sync`. corio's [`corio::time::Sleep`] is neither: once polled it holds an `Rc`
-/// of its thread's reactor, whose timers are a `RefCell`ed B-tree. Declaring a wrapper
-/// `Send` would be a promise the compiler cannot check: a sleep dropped on another thread
-/// would touch that `Rc` and that B-tree from two threads at once.
+/// of its thread's reactor, whose timers (a timing wheel) sit in a `RefCell`. Declaring a
+/// wrapper `Send` would be a promise the compiler cannot check: a sleep dropped on another
+/// thread would touch that `Rc` and that wheel from two threads at once.
 ///
 /// So a `CorioSleep` never holds the corio `Sleep`. It holds its deadline and, once
 /// polled, a *ticket*: a key into a thread-local slab that owns the corio `Sleep`, and a

@@ -12,7 +12,8 @@
 //! user code that parks on this very source) finds no claim and joins by waker, as before.
 //!
 //! The common path pays nothing: a park by the task already stored never reaches
-//! `park_other`, so the claim is only read where a list is involved.
+//! `park_other`, and there the claim is read only where a list is involved (a fan-out
+//! exists, or is being built), not on a first park or a replacement.
 
 use std::cell::Cell;
 use std::task::Waker;

@@ -172,14 +172,14 @@ impl ScheduledIo {
         let armed = self.armed.get();
         self.armed.set(armed | bit);
         let fan = self.fan(dir);
-        // A future waiting through `Source::waiting` lends its entry slot (claim.rs).
-        let mut claim = claim::take(self, dir, waker);
         if let Some(group) = fan.take() {
             // Once shared, a direction keeps its fan-out: every park joins it, even on a
             // disarmed direction, whose event may not have been woken yet (a waker woken
             // earlier in the same turn can park here between `on_event` and `wake`).
             cell.set(stored);
             fan.set(Some(group.clone()));
+            // A future waiting through `Source::waiting` lends its entry slot (claim.rs).
+            let mut claim = claim::take(self, dir, waker);
             // Last: shedding wakes wakers, which may park here again.
             match &mut claim {
                 Some(lent) => {
@@ -195,6 +195,7 @@ impl ScheduledIo {
         match stored {
             Some(parked) if armed & bit != 0 => {
                 // Both wait: the stored waker becomes a fan-out of the two.
+                let mut claim = claim::take(self, dir, waker);
                 let membership = claim.as_mut().map(|claim| &mut claim.membership);
                 let (group, fan_waker) = FanOut::new(parked, waker, membership);
                 cell.set(Some(fan_waker));
@@ -204,7 +205,6 @@ impl ScheduledIo {
             }
             replaced => {
                 cell.set(Some(waker.clone()));
-                claim::give_back(claim);
                 replaced
             }
         }
