@@ -121,6 +121,67 @@ fn accepts_that_give_up_leave_the_one_still_accepting_undisturbed() {
     }));
 }
 
+/// One task waits with `wait()`, a crowd of others gives up on the same thing; the one
+/// still waiting is polled once until `trigger` makes it ready, then once more.
+async fn live_waiter_undisturbed<F, T>(wait: impl Fn() -> F, trigger: impl Future<Output = ()>) -> T
+where
+    F: Future<Output = T> + 'static,
+    T: 'static,
+{
+    let (polls, live) = counted(wait());
+    let live = corio::spawn(live);
+    yield_now().await;
+    give_up_many(GIVE_UPS, &wait).await;
+    for _ in 0..3 {
+        yield_now().await;
+    }
+    assert_eq!(polls.get(), 1, "the live waiter was woken by the crowd");
+    trigger.await;
+    let out = live.await.unwrap();
+    assert_eq!(polls.get(), 2, "one wake, for the event");
+    out
+}
+
+#[test]
+fn stream_readable_waits_that_give_up_leave_the_live_one_undisturbed() {
+    corio::block_on(within(LIMIT, "stream readable give-ups", async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let server = Rc::new(listener.accept().await.unwrap().0);
+        // Nothing to read yet: clear the readiness assumed at registration.
+        let err = server.try_read(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+        let readable = || {
+            let server = server.clone();
+            async move { server.readable().await.unwrap() }
+        };
+        let trigger = async { client.try_write(b"x").map(|n| assert_eq!(n, 1)).unwrap() };
+        live_waiter_undisturbed(readable, trigger).await;
+    }));
+}
+
+#[test]
+fn async_fd_readable_waits_that_give_up_leave_the_live_one_undisturbed() {
+    use std::io::Write;
+    corio::block_on(within(LIMIT, "AsyncFd readable give-ups", async {
+        let (r, mut w) = util::pipe();
+        let r = Rc::new(corio::io::AsyncFd::new(r).unwrap());
+        // Nothing to read yet: clear the readiness assumed at registration.
+        let err = r
+            .try_read_with(|mut file| std::io::Read::read(&mut file, &mut [0u8; 8]))
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+        let readable = || {
+            let r = r.clone();
+            async move { r.readable().await.unwrap() }
+        };
+        let trigger = async move { w.write_all(b"x").unwrap() };
+        live_waiter_undisturbed(readable, trigger).await;
+    }));
+}
+
 #[test]
 fn dropping_one_of_a_tasks_two_waits_keeps_the_other_listed() {
     corio::block_on(within(LIMIT, "two waits, one task", async {

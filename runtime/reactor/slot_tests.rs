@@ -326,3 +326,36 @@ fn a_panic_in_a_shed_keeps_the_entry_recorded() {
     ));
     assert_eq!(io.waiting(Direction::Read), 0);
 }
+
+#[test]
+fn an_entry_from_before_a_wake_never_removes_the_one_that_reused_its_key() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let (_, a) = counter();
+    let (_, first) = counter();
+    let _ = io.park(Direction::Read, &a);
+    let (_, w) = counter();
+    let mut stale = None;
+    park_owned(&io, Direction::Read, &w, &mut stale); // builds the list: `a`, then `w`
+    fire(&io, Readiness::READABLE); // empties it; `stale` now names nothing
+    let _ = io.park(Direction::Read, &first);
+    let (x_wakes, x) = counter();
+    let mut live = None;
+    park_owned(&io, Direction::Read, &x, &mut live); // same slab key as `stale` had
+    assert!(io.leave(Direction::Read, stale.unwrap()).is_none());
+    fire(&io, Readiness::READABLE);
+    assert_eq!(wakes(&x_wakes), 1, "the live entry stayed listed");
+}
+
+#[test]
+fn a_plain_park_is_listed_apart_from_the_same_tasks_own_entry() {
+    let io = ScheduledIo::new(0, Readiness::EMPTY);
+    let (_, a) = counter();
+    let _ = io.park(Direction::Read, &a);
+    let (w_wakes, w) = counter();
+    let mut entry = None;
+    park_owned(&io, Direction::Read, &w, &mut entry); // the task's waiting future
+    let _ = io.park(Direction::Read, &w); // the same task, through a plain poll_*
+    drop(io.leave(Direction::Read, entry.unwrap())); // the future gives up
+    fire(&io, Readiness::READABLE);
+    assert_eq!(wakes(&w_wakes), 1, "the plain wait is still listed");
+}
