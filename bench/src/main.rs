@@ -64,7 +64,7 @@ fn load(args: &[String]) -> std::io::Result<()> {
     )?;
     println!(
         "{:.0} req/s; µs: p50 {} p90 {} p99 {} p99.9 {} max {}; reply in socket: p50 {} p99 {} \
-         p99.9 {}; corrupt {}",
+         p99.9 {} ({} unstamped); corrupt {}",
         r.rps(),
         r.quantile(0.5),
         r.quantile(0.9),
@@ -74,6 +74,7 @@ fn load(args: &[String]) -> std::io::Result<()> {
         r.reply_quantile(0.5),
         r.reply_quantile(0.99),
         r.reply_quantile(0.999),
+        r.unstamped,
         r.corrupt
     );
     Ok(())

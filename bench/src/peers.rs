@@ -208,6 +208,14 @@ fn sweep(servers: &[Contender], plan: &Plan) -> Vec<Row> {
                 servers[i].name,
                 per_round(&|r| r.reply_quantile(0.99)),
             );
+            let unstamped: u64 = ms.iter().map(|m| m.0.unstamped).sum();
+            if unstamped > 0 {
+                eprintln!(
+                    "{:>22} {conns:>6} conns: {unstamped} replies without a receive stamp, \
+                     left out of the reply columns",
+                    servers[i].name
+                );
+            }
             let total: u64 = ms.iter().map(|m| m.0.total_requests).sum();
             let cpu: f64 = ms.iter().map(|m| m.3).sum();
             rows.push(Row {

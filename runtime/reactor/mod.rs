@@ -26,7 +26,7 @@ use slab::Slab;
 
 use crate::sys::{Event, Interest, Notifier, Readiness, Selector, Token};
 
-pub(crate) use claim::with_claim;
+use claim::with_claim;
 pub(crate) use fan_out::Membership;
 pub(crate) use registration::Registration;
 pub(crate) use slot::Direction;
