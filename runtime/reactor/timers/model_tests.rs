@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use super::tests::waker;
+use super::tests::{waker, xorshift};
 use super::{Timers, DUE, NIL};
 
 struct M {
@@ -31,17 +31,7 @@ fn run(seed0: u64, rounds: usize, mode: u32) {
     let log: Arc<Mutex<Vec<u64>>> = Arc::default();
     let mut t = Timers::new();
     let o = t.origin;
-    let mut seed = seed0 | 1;
-    let mut rand = move |bound: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        if bound == 0 {
-            0
-        } else {
-            seed % bound
-        }
-    };
+    let mut rand = xorshift(seed0);
     let mut model: Vec<M> = Vec::new();
     let mut clock: u64 = 0; // ns since origin
     let mut label = 0u64;

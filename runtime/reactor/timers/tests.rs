@@ -20,6 +20,17 @@ pub(super) fn waker(label: u64, log: &Arc<Mutex<Vec<u64>>>) -> Waker {
     Waker::from(Arc::new(Label(label, log.clone())))
 }
 
+/// A seeded generator: each call gives a number below `bound` (0 for a bound of 0).
+pub(super) fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed | 1;
+    move |bound| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state.checked_rem(bound).unwrap_or(0)
+    }
+}
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -142,13 +153,7 @@ fn matches_a_model_under_random_inserts_cancels_and_clock_jumps() {
     let log = Arc::default();
     let mut t = Timers::new();
     let o = t.origin;
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut rand = move |bound: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % bound
-    };
+    let mut rand = xorshift(0x2545_f491_4f6c_dd1d);
     // (label, id, deadline, when stored)
     let mut model: Vec<(u64, super::TimerId, Instant, Instant)> = Vec::new();
     let mut now = o;
