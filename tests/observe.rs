@@ -108,9 +108,17 @@ fn counters_count_exactly() {
 
         // A wake from another thread.
         let (tx, mut rx) = corio::sync::oneshot::channel();
-        // Park on the receiver first, so the send below must wake us from outside.
+        // Park on the receiver first, and send only once this thread sleeps in the
+        // reactor, so the send must wake it through the doorbell (sent any earlier, the
+        // value could be found ready without a wait).
         assert!(util::poll_once(&mut rx).await.is_pending());
-        std::thread::spawn(move || tx.send(()).unwrap());
+        let runtime_thread = this_thread_id();
+        std::thread::spawn(move || {
+            let limit = Duration::from_secs(20);
+            let asleep = || runtime_thread.map_or(true, thread_sleeps);
+            assert!(util::wait_for(limit, Duration::from_millis(1), asleep));
+            tx.send(()).unwrap()
+        });
         rx.await.unwrap();
         let m3 = corio::metrics::current().unwrap();
         assert_eq!(m3.wakes_remote, 1);
@@ -148,4 +156,19 @@ fn join_errors_are_send_and_sync_and_become_io_errors() {
         let io = std::io::Error::other(err);
         assert_eq!(io.to_string(), "task panicked: boom");
     });
+}
+
+/// This thread's kernel id, where `/proc` can tell whether it sleeps (Linux).
+fn this_thread_id() -> Option<i32> {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid has no preconditions.
+    return Some(unsafe { libc::gettid() });
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// Whether thread `tid` of this process is asleep (state `S` in `/proc`).
+fn thread_sleeps(tid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap_or_default();
+    stat.rfind(')').and_then(|i| stat[i + 2..].chars().next()) == Some('S')
 }
