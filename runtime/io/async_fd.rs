@@ -163,9 +163,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 }
 
-/// `read(2)` on the fd. A short read is not taken to mean "drained" (that holds for
-/// stream sockets and pipes, not for every fd), so a read that finds nothing costs one
-/// `EAGAIN`.
+/// `read(2)` on the fd. A short read is not taken to mean "drained" (that holds for TCP
+/// streams and pipes, not for every fd), so a read that finds nothing costs one `EAGAIN`.
 impl<T: AsRawFd> AsyncRead for AsyncFd<T> {
     fn poll_read(
         self: Pin<&mut Self>,

@@ -9,6 +9,22 @@ use super::waiting::Waiting;
 use crate::coop;
 use crate::reactor::{Direction, Registration};
 
+/// What a short `recv` (fewer bytes than the buffer holds) proves about a stream socket's
+/// receive queue; each stream type names its own to [`Source::poll_recv`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ShortRead {
+    /// The queue is drained: TCP's `recv` copies until the buffer is full or the queue is
+    /// empty (urgent data aside: see `Registration::clear_readiness`). Read readiness is
+    /// cleared, and the next read parks without a syscall that would only see `EAGAIN`.
+    Drains,
+    /// Nothing: a Unix stream's `recv` stops early with bytes still queued (after a message
+    /// that carried `SCM_RIGHTS`, at a change of writer under `SO_PASSCRED`, at an
+    /// out-of-band mark), and an edge-triggered backend (epoll, kqueue) sends no new event
+    /// for bytes that were already there. Only `WouldBlock` clears readiness, at the cost
+    /// of one `recv` that sees `EAGAIN` per drained read.
+    ProvesNothing,
+}
+
 /// An fd-owning I/O object registered with the reactor.
 ///
 /// Field order matters: `registration` is dropped first, deregistering the fd from the
@@ -137,8 +153,8 @@ impl<T: AsRawFd> Source<T> {
         }
     }
 
-    /// Reads with `recv`. A short read means the kernel buffer is drained, so readiness is
-    /// cleared then and the next read parks instead of paying a syscall to see `EAGAIN`.
+    /// Reads with `recv`; `short_read` says whether a short read clears readiness (see
+    /// [`ShortRead`]).
     ///
     /// The "not ready: park" case is checked inline, before the out-of-line syscall path,
     /// because every request ends in it (the read after the reply parks).
@@ -147,22 +163,28 @@ impl<T: AsRawFd> Source<T> {
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
+        short_read: ShortRead,
     ) -> Poll<io::Result<usize>> {
         if !buf.is_empty() && !self.registration.is_ready(Direction::Read) {
             ready!(self.registration.park(cx, Direction::Read))?;
         }
-        self.recv_now(cx, buf)
+        self.recv_now(cx, buf, short_read)
     }
 
     #[inline(never)]
-    fn recv_now(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn recv_now(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        short_read: ShortRead,
+    ) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0)); // not EOF, and readiness untouched
         }
         let len = buf.len();
         let recv = |io: &T| crate::sys::socket::recv(io.as_raw_fd(), buf);
         let n = ready!(self.poll_io(cx, Direction::Read, recv))?;
-        if n > 0 && n < len {
+        if n > 0 && n < len && short_read == ShortRead::Drains {
             self.registration.clear_readiness(Direction::Read, false);
         }
         Poll::Ready(Ok(n))

@@ -184,11 +184,12 @@ macro_rules! impl_stream_io {
 pub(crate) use impl_stream_io;
 
 /// Everything TCP and Unix stream sockets share, written once for a type with a
-/// `source: Source<_>` field and `shutdown`/`peer_addr` methods: the readiness pair
+/// `source: Source<_>` field and `shutdown`/`peer_addr` methods, given what a short read
+/// proves on it (a `ShortRead`): the readiness pair
 /// (`readable`/`writable` with `try_read`/`try_write`), the [`Duplex`] impl its halves use,
 /// `AsyncRead`/`AsyncWrite` for it and for a reference to it, and `AsRawFd`.
 macro_rules! stream_socket {
-    ($ty:ty, $addr:ty) => {
+    ($ty:ty, $addr:ty, $short_read:expr) => {
         impl $ty {
             /// Waits until the stream may be readable (without reading). Readiness is a
             /// hint: follow it with [`try_read`](Self::try_read), whose `WouldBlock` clears
@@ -235,7 +236,7 @@ macro_rules! stream_socket {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.source.poll_recv(cx, buf)
+                self.source.poll_recv(cx, buf, $short_read)
             }
 
             #[inline]

@@ -4,7 +4,7 @@ use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use crate::io::source::Source;
+use crate::io::source::{ShortRead, Source};
 use crate::sys::socket;
 
 use super::split::{self, stream_socket};
@@ -123,4 +123,4 @@ impl TcpStream {
     }
 }
 
-stream_socket!(TcpStream, SocketAddr);
+stream_socket!(TcpStream, SocketAddr, ShortRead::Drains);

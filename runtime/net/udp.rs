@@ -1,6 +1,6 @@
 //! `UdpSocket`: datagrams without blocking the thread.
 //!
-//! Unlike a stream, a datagram socket's short read says nothing about what is left
+//! Unlike a TCP stream, a datagram socket's short read says nothing about what is left
 //! queued (each `recv` returns one datagram, whatever its size), so reads here keep the
 //! plain "try until `WouldBlock`" rule and never clear readiness early.
 

@@ -77,8 +77,9 @@ impl Registration {
         }
     }
 
-    /// Forgets that `dir` was ready: the syscall said `WouldBlock`, or a short read or
-    /// write showed the kernel buffer drained or full. The next attempt parks first.
+    /// Forgets that `dir` was ready: the syscall said `WouldBlock`, or a short write showed
+    /// the kernel buffer full, or a short read showed it drained on a socket where that
+    /// holds (`ShortRead::Drains`). The next attempt parks first.
     ///
     /// A short read clears only `READABLE`, keeping `READ_CLOSED`: the EOF the peer sent
     /// with its last bytes must still be read, and no new event would announce it. While

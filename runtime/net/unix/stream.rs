@@ -7,7 +7,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::io::source::Source;
+use crate::io::source::{ShortRead, Source};
 use crate::net::split::{self, stream_socket};
 use crate::net::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::sys::socket;
@@ -117,4 +117,4 @@ impl UnixStream {
     }
 }
 
-stream_socket!(UnixStream, SocketAddr);
+stream_socket!(UnixStream, SocketAddr, ShortRead::ProvesNothing);
