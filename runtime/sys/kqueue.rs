@@ -5,6 +5,14 @@
 //! register-once, edge-reported shape as the epoll backend, so [`Selector::rearm`] is a
 //! no-op. kqueue does not refuse a second `EV_ADD` for the same fd (it just modifies the
 //! filter), so the backend keeps the set of registered fds to give the contract's error.
+//!
+//! The reactor asks for both directions on every fd, read-only pipe ends included, and the
+//! BSDs refuse `EVFILT_WRITE` on a pipe whose other end is closed (`EPIPE` on FreeBSD,
+//! OpenBSD, DragonFly and older macOS; `EBADF` on NetBSD), where epoll accepts the fd. Such a
+//! refusal, with the read filter accepted in the same call (so `EBADF` cannot mean a bad
+//! fd), keeps the registration read-only and is reported as the state it describes: one
+//! write-closed event on the next `select`, so a writer's syscall tells the error. Any
+//! other refusal fails the registration, which then leaves no filter behind.
 
 // A token is 64 bits (slab key and generation); kqueue's `udata` is pointer-sized, so on a
 // 32-bit target the generation (and the doorbell's token) would be cut off silently.
@@ -27,6 +35,20 @@ pub(crate) struct Kqueue {
     kq: OwnedFd,
     buffer: RefCell<Vec<libc::kevent>>,
     registered: RefCell<HashSet<RawFd>>,
+    /// Registrations whose write filter was refused because the other end is gone (see
+    /// the module docs), each reported once, write-closed, by the next `select`.
+    refused_writes: RefCell<Vec<(RawFd, Token)>>,
+}
+
+/// The errno a receipt from [`Kqueue::apply`] carries, if its change failed.
+fn receipt_errno(receipt: &libc::kevent) -> Option<i32> {
+    let failed = receipt.flags & libc::EV_ERROR != 0 && receipt.data != 0;
+    failed.then_some(receipt.data as i32)
+}
+
+/// Whether the kernel refused a write filter because the pipe's other end is closed.
+fn peer_gone(errno: i32) -> bool {
+    errno == libc::EPIPE || errno == libc::EBADF
 }
 
 /// A change or event record for `fd` with our token in `udata`.
@@ -53,11 +75,14 @@ impl Kqueue {
             kq,
             buffer: RefCell::new(Vec::with_capacity(EVENTS_CAPACITY)),
             registered: RefCell::new(HashSet::new()),
+            refused_writes: RefCell::new(Vec::new()),
         })
     }
 
-    /// Applies `changes` without waiting, reporting the first per-change error.
-    fn apply(&self, changes: &mut [libc::kevent]) -> io::Result<()> {
+    /// Applies `changes` without waiting and returns their receipts (written over
+    /// `changes`): one per change, its errno in `data` when it failed (see
+    /// [`receipt_errno`]).
+    fn apply<'a>(&self, changes: &'a mut [libc::kevent]) -> io::Result<&'a [libc::kevent]> {
         for change in changes.iter_mut() {
             change.flags |= libc::EV_RECEIPT;
         }
@@ -78,13 +103,52 @@ impl Kqueue {
                 &timeout,
             )
         })?;
-        for receipt in &changes[..n as usize] {
-            let is_error = receipt.flags & libc::EV_ERROR != 0;
-            if is_error && receipt.data != 0 && receipt.data as i32 != libc::ENOENT {
-                return Err(io::Error::from_raw_os_error(receipt.data as i32));
+        Ok(&changes[..n as usize])
+    }
+
+    /// Adds the filters `interest` names for `fd`. `Ok(true)`: all were added; `Ok(false)`:
+    /// the read filter was added and the write filter refused because the other end is
+    /// gone. On an error no filter is left behind.
+    fn add_filters(&self, fd: RawFd, token: Token, interest: Interest) -> io::Result<bool> {
+        let flags = (libc::EV_ADD | libc::EV_CLEAR) as u32;
+        let mut changes = Vec::with_capacity(2);
+        if interest.is_readable() {
+            changes.push(kevent(fd, libc::EVFILT_READ as i32, flags, token));
+        }
+        if interest.is_writable() {
+            changes.push(kevent(fd, libc::EVFILT_WRITE as i32, flags, token));
+        }
+        let (mut read_added, mut write_refused, mut error) = (false, None, None);
+        for receipt in self.apply(&mut changes)? {
+            let is_write = receipt.filter == libc::EVFILT_WRITE as _;
+            match (receipt_errno(receipt), is_write) {
+                (None, false) => read_added = true,
+                (None, true) => {}
+                (Some(errno), true) if peer_gone(errno) => write_refused = Some(errno),
+                (Some(errno), _) => error = Some(errno),
             }
         }
-        Ok(())
+        let error = match (error, write_refused) {
+            (Some(errno), _) => errno,
+            (None, Some(errno)) if !read_added => errno,
+            (None, refused) => return Ok(refused.is_none()),
+        };
+        let _ = self.delete_filters(fd);
+        Err(io::Error::from_raw_os_error(error))
+    }
+
+    /// Deletes both of `fd`'s filters; one never added (`ENOENT`) is not an error.
+    fn delete_filters(&self, fd: RawFd) -> io::Result<()> {
+        let flags = libc::EV_DELETE as u32;
+        let mut changes = [
+            kevent(fd, libc::EVFILT_READ as i32, flags, Token(0)),
+            kevent(fd, libc::EVFILT_WRITE as i32, flags, Token(0)),
+        ];
+        let mut failed = self.apply(&mut changes)?.iter().filter_map(receipt_errno);
+        match failed.find(|&errno| errno != libc::ENOENT) {
+            Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -96,19 +160,17 @@ impl Selector for Kqueue {
                 format!("fd {fd} is already registered with this kqueue"),
             ));
         }
-        let flags = (libc::EV_ADD | libc::EV_CLEAR) as u32;
-        let mut changes = Vec::with_capacity(2);
-        if interest.is_readable() {
-            changes.push(kevent(fd, libc::EVFILT_READ as i32, flags, token));
+        match self.add_filters(fd, token, interest) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                self.refused_writes.borrow_mut().push((fd, token));
+                Ok(())
+            }
+            Err(e) => {
+                self.registered.borrow_mut().remove(&fd);
+                Err(e)
+            }
         }
-        if interest.is_writable() {
-            changes.push(kevent(fd, libc::EVFILT_WRITE as i32, flags, token));
-        }
-        let result = self.apply(&mut changes);
-        if result.is_err() {
-            self.registered.borrow_mut().remove(&fd);
-        }
-        result
     }
 
     fn rearm(&self, _fd: RawFd, _token: Token, _interest: Interest) -> io::Result<()> {
@@ -121,18 +183,22 @@ impl Selector for Kqueue {
 
     fn deregister(&self, fd: RawFd) -> io::Result<()> {
         self.registered.borrow_mut().remove(&fd);
-        let flags = libc::EV_DELETE as u32;
-        let mut changes = [
-            kevent(fd, libc::EVFILT_READ as i32, flags, Token(0)),
-            kevent(fd, libc::EVFILT_WRITE as i32, flags, Token(0)),
-        ];
-        // ENOENT (a filter never added) is ignored inside apply().
-        self.apply(&mut changes)
+        self.refused_writes
+            .borrow_mut()
+            .retain(|&(refused, _)| refused != fd);
+        self.delete_filters(fd)
     }
 
     fn select(&self, events: &mut Vec<Event>, timeout: Option<Duration>) -> io::Result<()> {
         let mut buffer = self.buffer.borrow_mut();
         buffer.clear();
+        let mut refused_writes = self.refused_writes.borrow_mut();
+        // A refused write filter's event is already due: look without waiting.
+        let timeout = if refused_writes.is_empty() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         let ts = timeout.map(|d| libc::timespec {
             tv_sec: d.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
             tv_nsec: d.subsec_nanos() as _,
@@ -180,6 +246,12 @@ impl Selector for Kqueue {
             events.push(Event {
                 token: Token(ev.udata as usize as u64),
                 readiness: Readiness(r),
+            });
+        }
+        for (_, token) in refused_writes.drain(..) {
+            events.push(Event {
+                token,
+                readiness: Readiness::WRITABLE.union(Readiness::WRITE_CLOSED),
             });
         }
         Ok(())
