@@ -10,6 +10,8 @@ use std::rc::Rc;
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
+use super::contain::drop_contained;
+
 /// The state a task and its handle share.
 pub(crate) struct JoinState<T> {
     /// The outcome, once the task finished.
@@ -20,6 +22,8 @@ pub(crate) struct JoinState<T> {
     pub(crate) aborted: Cell<bool>,
     /// Set when the task finished, however.
     pub(crate) finished: Cell<bool>,
+    /// Set when the `JoinHandle` is dropped: nobody will ever take the outcome.
+    detached: Cell<bool>,
     /// Schedules the task, so an abort is acted on promptly.
     pub(crate) task_waker: Waker,
 }
@@ -32,13 +36,18 @@ impl<T> JoinState<T> {
             join_waker: RefCell::new(None),
             aborted: Cell::new(false),
             finished: Cell::new(false),
+            detached: Cell::new(false),
             task_waker,
         }
     }
 
-    /// Records the outcome (first one wins) and wakes the handle's awaiter.
+    /// Records the outcome (first one wins) and wakes the handle's awaiter. An outcome
+    /// nobody will take — a later one, or any once the handle is gone — is dropped here,
+    /// with a panic from its `Drop` (or its payload's) contained: it belongs to no task,
+    /// and unwinding from here would take the executor down.
     pub(crate) fn finish(&self, result: Result<T, JoinError>) {
-        if self.finished.replace(true) {
+        if self.finished.replace(true) || self.detached.get() {
+            drop_contained(result);
             return;
         }
         *self.result.borrow_mut() = Some(result);
@@ -52,7 +61,9 @@ impl<T> JoinState<T> {
 /// An owned permission to await a spawned task's output, or to abort it.
 ///
 /// Awaiting it gives `Ok(output)`, or `Err` if the task panicked or was cancelled.
-/// Dropping it detaches the task, which runs on to completion unobserved.
+/// Dropping it detaches the task, which runs on to completion unobserved; the runtime then
+/// drops the task's output (or panic payload), and a panic in that drop is contained: it
+/// is reported by the panic hook like any panic, and every other task runs on.
 pub struct JoinHandle<T> {
     state: Rc<JoinState<T>>,
 }
@@ -94,6 +105,17 @@ impl<T> Future for JoinHandle<T> {
         drop(slot);
         drop(replaced); // with nothing borrowed: a waker's Drop may run arbitrary code
         Poll::Pending
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    /// Detaches the task. An outcome already stored is dropped here, contained as in
+    /// `JoinState::finish`, so that dropping a handle behaves the same whether the task
+    /// finished before or after.
+    fn drop(&mut self) {
+        self.state.detached.set(true);
+        let unobserved = self.state.result.borrow_mut().take();
+        drop_contained(unobserved);
     }
 }
 

@@ -6,18 +6,21 @@
 //! owner thread a wake pushes onto the local queue; elsewhere it goes through a locked
 //! queue and rings the reactor's doorbell.
 
+mod contain;
 mod harness;
 mod join;
 mod meta;
 mod slot;
 pub(crate) mod slow_poll;
+mod table;
+#[cfg(test)]
+mod tests;
 mod waker;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -25,33 +28,33 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_task::waker_ref;
-use slab::Slab;
 
 use crate::coop;
 use crate::metrics::{Counters, Metrics};
 use crate::reactor::{self, Reactor};
 
+pub(crate) use contain::{drop_contained, Contained};
 use join::JoinState;
 pub use join::{JoinError, JoinHandle};
 use meta::TaskMeta;
 use slot::TaskSlot;
 use slow_poll::SlowPoll;
+use table::TaskTable;
 use waker::{Shared, TaskWaker};
 
 /// How many tasks run between two reactor turns, at most. With a busy queue the reactor
 /// is still polled (without blocking) this often, so I/O and timers cannot starve.
 const POLLS_PER_TURN: u32 = 61;
 
-/// The id of `block_on`'s own future in the run queue; never a packed slab id in practice
-/// (it would need key and generation both at `u32::MAX`).
+/// The id of `block_on`'s own future in the run queue; never a task's id (no task gets
+/// generation `u32::MAX`, see `table.rs`).
 const MAIN_ID: u64 = u64::MAX;
 
 /// One thread's executor.
 pub(crate) struct Core {
     shared: Arc<Shared>,
     run_queue: RefCell<VecDeque<u64>>,
-    tasks: RefCell<Slab<TaskSlot>>,
-    next_generation: Cell<u32>,
+    tasks: RefCell<TaskTable>,
     reactor: Rc<Reactor>,
     /// Set while `block_on` runs, to refuse a re-entrant call on the same runtime.
     running: Cell<bool>,
@@ -94,14 +97,6 @@ fn push_local(shared: &Arc<Shared>, id: u64) -> bool {
         }
         Err(_) => false, // never expected; the locked remote path is always correct
     }
-}
-
-fn pack(key: usize, generation: u32) -> u64 {
-    ((generation as u64) << 32) | key as u64
-}
-
-fn unpack(id: u64) -> (usize, u32) {
-    ((id & 0xffff_ffff) as usize, (id >> 32) as u32)
 }
 
 /// Spawns onto this thread's executor.
@@ -169,8 +164,7 @@ impl Core {
         Core {
             shared: Arc::new(Shared::new(reactor.notifier().clone())),
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
-            tasks: RefCell::new(Slab::new()),
-            next_generation: Cell::new(0),
+            tasks: RefCell::new(TaskTable::new()),
             reactor,
             running: Cell::new(false),
             counters: Counters::default(),
@@ -204,6 +198,14 @@ impl Core {
         &self.reactor
     }
 
+    /// Test hook: as if `tasks` more tasks had taken vacant key `key` and finished.
+    #[cfg(test)]
+    pub(crate) fn pretend_spawned_and_finished(&self, key: usize, tasks: u64) {
+        self.tasks
+            .borrow_mut()
+            .pretend_spawned_and_finished(key, tasks);
+    }
+
     /// How many tasks are alive.
     pub(crate) fn alive(&self) -> usize {
         self.tasks.borrow().len()
@@ -214,16 +216,12 @@ impl Core {
         F: Future + 'static,
     {
         Counters::bump(&self.counters.tasks_spawned);
-        let generation = self.next_generation.get();
-        self.next_generation.set(generation.wrapping_add(1));
-        let mut tasks = self.tasks.borrow_mut();
-        let entry = tasks.vacant_entry();
-        let id = pack(entry.key(), generation);
-        let waker = Arc::new(TaskWaker::new(self.shared.clone(), id));
-        let state = Rc::new(JoinState::new(futures_task::waker(waker.clone())));
-        let harness = harness::Harness::new(future, state.clone());
-        entry.insert(TaskSlot::new(generation, harness, waker, meta));
-        drop(tasks);
+        let (id, state) = self.tasks.borrow_mut().insert(|id, generation| {
+            let waker = Arc::new(TaskWaker::new(self.shared.clone(), id));
+            let state = Rc::new(JoinState::new(futures_task::waker(waker.clone())));
+            let harness = harness::Harness::new(future, state.clone());
+            (TaskSlot::new(generation, harness, waker, meta), state)
+        });
         self.run_queue.borrow_mut().push_back(id);
         JoinHandle::new(state)
     }
@@ -231,11 +229,10 @@ impl Core {
     /// Polls task `id` once, if it still exists.
     #[inline]
     fn run_task(&self, id: u64) {
-        let (key, generation) = unpack(id);
         let (future, waker) = {
             let tasks = self.tasks.borrow();
-            match tasks.get(key) {
-                Some(slot) if slot.generation == generation => {
+            match tasks.get(id) {
+                Some(slot) => {
                     // SAFETY: the slot is removed only below, after this poll (no other
                     // code removes task slots while the executor runs), and this executor
                     // polls one task at a time and refuses re-entry (`block_on`'s
@@ -258,19 +255,19 @@ impl Core {
         let started = self.slow_poll.start();
         let poll = coop::with_budget(|| future.poll(&mut cx));
         if started.is_some() {
-            self.check_slow(started, key);
+            self.check_slow(started, id);
         }
         if poll.is_ready() {
-            let slot = self.tasks.borrow_mut().remove(key);
+            let slot = self.tasks.borrow_mut().remove(id);
             drop(slot); // outside the borrow: dropping a task may wake or spawn
         }
     }
 
-    /// Reports task `key`'s last poll if it ran past the threshold.
+    /// Reports task `id`'s last poll if it ran past the threshold.
     #[cold]
-    fn check_slow(&self, started: Option<std::time::Instant>, key: usize) {
+    fn check_slow(&self, started: Option<std::time::Instant>, id: u64) {
         let tasks = self.tasks.borrow();
-        if let Some(slot) = tasks.get(key) {
+        if let Some(slot) = tasks.get(id) {
             if self.slow_poll.finish(started, &slot.meta) {
                 Counters::bump(&self.counters.slow_polls);
             }
@@ -356,11 +353,12 @@ impl Core {
 impl Drop for Core {
     fn drop(&mut self) {
         self.shared.close();
-        // Drop each pending task on this thread; a panic in a future's Drop must not stop
-        // the others from being dropped. Harness::drop tells their handles "cancelled".
-        let tasks: Vec<TaskSlot> = self.tasks.get_mut().drain().collect();
+        // Drop each pending task on this thread; a panic in a future's Drop (or in its
+        // payload's) must not stop the others from being dropped. Harness::drop tells their
+        // handles "cancelled".
+        let tasks: Vec<TaskSlot> = self.tasks.get_mut().drain();
         for slot in tasks {
-            let _ = catch_unwind(AssertUnwindSafe(|| drop(slot)));
+            drop_contained(slot);
         }
     }
 }

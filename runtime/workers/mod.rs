@@ -38,6 +38,7 @@ use std::time::Duration;
 pub use remote::RemoteJoinHandle;
 use remote::{AbortState, RemoteTask};
 
+use crate::executor::drop_contained;
 use crate::sync::{mpsc, oneshot};
 use crate::sys::Backend;
 use crate::JoinError;
@@ -74,6 +75,11 @@ pub(crate) struct WorkerSettings {
 }
 
 /// Running workers; dropping this (or [`shutdown`](Self::shutdown)) stops and joins them.
+///
+/// It may also be dropped by a task on one of its own workers (say, the last `Arc` of it
+/// moved into a task): then every other worker is stopped and joined before the drop
+/// returns, and the current worker, which cannot join itself, stops on its own the next
+/// time its job loop runs.
 pub struct Workers {
     handle: WorkersHandle,
     threads: Vec<thread::JoinHandle<()>>,
@@ -174,7 +180,7 @@ fn worker_main(
             match job {
                 // The closure only builds and spawns; a panic there is caught (and
                 // reported to its handle by the closure's own guard).
-                Job::Spawn(job) => drop(catch_unwind(AssertUnwindSafe(job))),
+                Job::Spawn(job) => drop_contained(catch_unwind(AssertUnwindSafe(job))),
                 Job::Stop => break,
             }
         }
@@ -256,19 +262,28 @@ impl Workers {
     }
 
     /// Stops every worker (each drops its pending tasks on its own thread) and joins the
-    /// threads. Dropping `Workers` does the same.
+    /// threads — all but the calling one, when called on a worker. Dropping `Workers` does
+    /// the same.
     pub fn shutdown(mut self) {
         self.stop_and_join();
     }
 
+    /// Tells every worker to stop, then joins their threads. Called on one of these
+    /// workers (a task there dropped the last `Workers`), it joins every other thread and
+    /// leaves its own unjoined: a thread cannot join itself, and this one ends on its own
+    /// once its job loop runs again and finds `Stop`.
     fn stop_and_join(&mut self) {
         for jobs in self.handle.jobs.iter() {
             let _ = jobs.send(Job::Stop);
         }
+        let here = thread::current().id();
         for thread in self.threads.drain(..) {
+            if thread.thread().id() == here {
+                continue; // dropping the handle detaches the thread
+            }
             // A worker's own code never panics (task panics are caught); if the thread
-            // died anyway there is nothing more to stop.
-            let _ = thread.join();
+            // died anyway there is nothing more to stop. Its payload is dropped contained.
+            drop_contained(thread.join());
         }
     }
 }
@@ -334,13 +349,17 @@ impl WorkersHandle {
             Ok(future) => {
                 let task = async move {
                     let result = RemoteTask::new(future, task_abort).await;
-                    let _ = tx.send(result); // the handle may be gone: nobody to tell
+                    if let Err(unsent) = tx.send(result) {
+                        drop_contained(unsent); // the handle is gone: nobody to tell
+                    }
                 };
                 // Always a runtime here: jobs run inside the worker's block_on.
                 let _ = crate::executor::try_spawn_at(task, None, location);
             }
             Err(payload) => {
-                let _ = tx.send(Err(JoinError::panic(payload)));
+                if let Err(unsent) = tx.send(Err(JoinError::panic(payload))) {
+                    drop_contained(unsent);
+                }
             }
         });
         jobs.send(Job::Spawn(job))

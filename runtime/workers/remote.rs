@@ -3,13 +3,13 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
+use crate::executor::{drop_contained, Contained};
 use crate::sync::oneshot;
 use crate::JoinError;
 
@@ -47,19 +47,24 @@ impl AbortState {
 }
 
 pin_project! {
-    /// Runs on the owner worker: polls the user's future, catching a panic, and ends with
-    /// `Err(cancelled)` once aborted. Ending is what drops the user's future, so the drop
-    /// happens on the owner thread, where a `!Send` future must stay.
+    /// Runs on the owner worker: polls the user's future and, when it finishes, panics or
+    /// is aborted, drops it right there, on the owner thread (where a `!Send` future must
+    /// stay), through the same containment as a local task's harness: a panic in `poll` or
+    /// in the future's `Drop` becomes the outcome exactly as a local `JoinHandle` would
+    /// report it, and an abort ends with `Err(cancelled)`.
     pub(super) struct RemoteTask<F> {
         #[pin]
-        future: F,
+        task: Contained<F>,
         abort: Arc<AbortState>,
     }
 }
 
-impl<F> RemoteTask<F> {
+impl<F: Future> RemoteTask<F> {
     pub(super) fn new(future: F, abort: Arc<AbortState>) -> Self {
-        RemoteTask { future, abort }
+        RemoteTask {
+            task: Contained::new(future),
+            abort,
+        }
     }
 }
 
@@ -69,13 +74,10 @@ impl<F: Future> Future for RemoteTask<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if this.abort.check(cx.waker()) {
+            this.task.cancel();
             return Poll::Ready(Err(JoinError::cancelled()));
         }
-        match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
-            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
-        }
+        this.task.poll_outcome(cx)
     }
 }
 
@@ -84,7 +86,8 @@ impl<F: Future> Future for RemoteTask<F> {
 ///
 /// [`WorkersHandle::spawn_on`]: super::WorkersHandle::spawn_on
 pub struct RemoteJoinHandle<T> {
-    result: oneshot::Receiver<Result<T, JoinError>>,
+    /// `None` only inside `Drop`.
+    result: Option<oneshot::Receiver<Result<T, JoinError>>>,
     abort: Arc<AbortState>,
 }
 
@@ -93,7 +96,10 @@ impl<T> RemoteJoinHandle<T> {
         result: oneshot::Receiver<Result<T, JoinError>>,
         abort: Arc<AbortState>,
     ) -> Self {
-        RemoteJoinHandle { result, abort }
+        RemoteJoinHandle {
+            result: Some(result),
+            abort,
+        }
     }
 
     /// Asks the owner worker to cancel the task: it drops the future there, at the task's
@@ -119,13 +125,24 @@ impl<T> Future for RemoteJoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.result)
-            .poll(cx)
-            .map(|received| match received {
-                Ok(result) => result,
-                // The task was dropped unfinished: its worker shut down.
-                Err(_) => Err(JoinError::cancelled()),
-            })
+        let Some(result) = self.result.as_mut() else {
+            return Poll::Ready(Err(JoinError::cancelled()));
+        };
+        Pin::new(result).poll(cx).map(|received| match received {
+            Ok(result) => result,
+            // The task was dropped unfinished (its worker shut down), or the outcome was
+            // already taken by an earlier poll.
+            Err(_) => Err(JoinError::cancelled()),
+        })
+    }
+}
+
+impl<T> Drop for RemoteJoinHandle<T> {
+    /// Detaches the task. An outcome already sent is dropped with the receiver, and that
+    /// drop is contained, as a local `JoinHandle` contains the drop of the outcome it
+    /// leaves; one sent later is handed back to the worker, which drops it the same way.
+    fn drop(&mut self) {
+        drop_contained(self.result.take());
     }
 }
 
