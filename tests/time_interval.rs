@@ -11,7 +11,7 @@ mod time_common;
 use std::time::{Duration, Instant};
 
 use corio::time::{interval, interval_at, MissedTickBehavior};
-use time_common::{ms, poll_noop, runtimes, with_watchdog};
+use time_common::{ms, poll_noop, poll_once, runtimes, with_watchdog};
 
 const WATCHDOG: Duration = Duration::from_secs(20);
 const PERIOD: Duration = Duration::from_millis(20);
@@ -265,4 +265,68 @@ fn reset_restarts_the_schedule_from_now() {
 #[should_panic(expected = "period must be non-zero")]
 fn zero_period_panics() {
     let _ = interval(Duration::ZERO);
+}
+
+/// `interval(Duration::MAX)` neither overflows nor panics: the first tick is immediate,
+/// the second never comes (it is a pending poll, not a wait), and `reset` saturates too.
+#[test]
+fn interval_duration_max_ticks_once_then_never_and_reset_does_not_panic() {
+    with_watchdog(WATCHDOG, || {
+        corio::block_on(async {
+            let before = Instant::now();
+            let mut every = interval(Duration::MAX);
+            assert_eq!(every.period(), Duration::MAX);
+            let first = {
+                let mut tick = Box::pin(every.tick());
+                match poll_noop(&mut tick) {
+                    std::task::Poll::Ready(at) => at,
+                    std::task::Poll::Pending => panic!("first tick not immediate"),
+                }
+            };
+            assert!(first >= before && first <= Instant::now());
+            let mut second = Box::pin(every.tick());
+            assert!(poll_once(&mut second).await.is_pending());
+            assert!(poll_once(&mut second).await.is_pending());
+            drop(second);
+
+            every.reset();
+            let mut after_reset = Box::pin(every.tick());
+            assert!(poll_once(&mut after_reset).await.is_pending());
+        });
+    });
+}
+
+/// Every missed-tick policy survives `Duration::MAX`, and so does an `interval_at` whose
+/// start lies centuries ahead: no tick comes, and nothing overflows.
+#[test]
+fn interval_far_future_start_and_duration_max_period_do_not_overflow() {
+    with_watchdog(WATCHDOG, || {
+        corio::block_on(async {
+            for behavior in [
+                MissedTickBehavior::Burst,
+                MissedTickBehavior::Delay,
+                MissedTickBehavior::Skip,
+            ] {
+                let past = Instant::now() - Duration::from_millis(5);
+                let mut every = interval_at(past, Duration::MAX);
+                every.set_missed_tick_behavior(behavior);
+                assert_eq!(every.tick().await, past, "{behavior:?}");
+                let mut next = Box::pin(every.tick());
+                assert!(poll_once(&mut next).await.is_pending(), "{behavior:?}");
+            }
+
+            let centuries = Duration::from_secs(86_400 * 365 * 500);
+            let Some(start) = Instant::now().checked_add(centuries) else {
+                eprintln!("skipped: this platform's Instant cannot reach 500 years ahead");
+                return;
+            };
+            let mut every = interval_at(start, Duration::MAX);
+            let mut first = Box::pin(every.tick());
+            assert!(poll_once(&mut first).await.is_pending());
+            drop(first);
+            every.reset();
+            let mut tick = Box::pin(every.tick());
+            assert!(poll_once(&mut tick).await.is_pending());
+        });
+    });
 }

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::{sleep_until, Sleep};
+use super::{deadline_after, sleep_until, Sleep};
 
 /// What an [`Interval`] does when ticks were missed (the task was busy past a deadline).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -23,13 +23,18 @@ pub enum MissedTickBehavior {
 
 /// Ticks immediately, then every `period`.
 ///
+/// A period too long for an [`Instant`] (`Duration::MAX`) saturates like [`sleep`]'s
+/// duration, at about 30 years: the first tick comes, the next one never does.
+///
+/// [`sleep`]: super::sleep
+///
 /// # Panics
 /// If `period` is zero (an interval that never waits would spin).
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
 
-/// Ticks at `start`, then every `period`.
+/// Ticks at `start`, then every `period` (saturating as in [`interval`]).
 ///
 /// # Panics
 /// If `period` is zero.
@@ -66,7 +71,9 @@ impl Interval {
         }
         let scheduled = self.delay.deadline();
         let now = Instant::now();
-        let on_schedule = scheduled + self.period;
+        // Every sum saturates like `sleep`'s (DESIGN §9): a period of `Duration::MAX`
+        // means "the next tick never comes", not an `Instant` overflow.
+        let on_schedule = deadline_after(scheduled, self.period);
         // The policy only applies when a tick was really missed: the next one is already
         // due. An on-time tick keeps the schedule, so wake-up latency never accumulates.
         let next = if now < on_schedule {
@@ -74,12 +81,12 @@ impl Interval {
         } else {
             match self.missed {
                 MissedTickBehavior::Burst => on_schedule,
-                MissedTickBehavior::Delay => now + self.period,
+                MissedTickBehavior::Delay => deadline_after(now, self.period),
                 MissedTickBehavior::Skip => {
                     let behind = now.saturating_duration_since(scheduled).as_nanos();
                     let periods = behind / self.period.as_nanos() + 1;
                     let periods = u32::try_from(periods).unwrap_or(u32::MAX);
-                    scheduled + self.period.saturating_mul(periods)
+                    deadline_after(scheduled, self.period.saturating_mul(periods))
                 }
             }
         };
@@ -89,7 +96,8 @@ impl Interval {
 
     /// Restarts the schedule: the next tick comes one period from now.
     pub fn reset(&mut self) {
-        self.delay.reset(Instant::now() + self.period);
+        self.delay
+            .reset(deadline_after(Instant::now(), self.period));
     }
 
     /// The period between ticks.
