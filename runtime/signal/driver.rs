@@ -77,9 +77,10 @@ impl Hub {
     /// Frees slot `key`.
     pub(super) fn unregister(&self, key: usize) {
         let mut wakers = self.wakers.borrow_mut();
-        if wakers.contains(key) {
-            wakers.remove(key);
-        }
+        let stored = wakers.try_remove(key);
+        drop(wakers);
+        // Outside the borrow: the waker's Drop may drop another stream of this hub.
+        drop(stored);
     }
 
     /// Wakes every stream; each checks its own signal's counter.

@@ -23,6 +23,9 @@
 //! Once a signal has a stream, corio's handler replaces the default action for it for
 //! the rest of the process (as with tokio): Ctrl-C no longer kills the program unless it
 //! decides to exit. Deliveries between two `recv` calls are coalesced into one.
+//!
+//! The handler and the self-pipes are per process and a forked child inherits them:
+//! [after `fork`](crate::task#after-fork) says what the two processes then share.
 
 mod driver;
 mod handler;
