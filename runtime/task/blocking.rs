@@ -2,7 +2,8 @@
 //! tutorials' advice (002_6f00e0160d5b1c4f.txt, 进程池) to hand such work to a pool
 //! instead of stalling the event loop.
 //!
-//! One pool per process, started lazily. Up to [`MAX_THREADS`] threads; more jobs queue.
+//! One pool per process, started lazily (a forked child starts its own: see
+//! `forget_pool_in_child`). Up to [`MAX_THREADS`] threads; more jobs queue.
 //! A thread idle for [`KEEP_ALIVE`] retires. The result comes back over a
 //! [`oneshot`](crate::sync::oneshot) channel to a local task, whose [`JoinHandle`] the
 //! caller gets, so a panic in the job reaches the handle as [`JoinError::is_panic`].
@@ -11,7 +12,9 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::sync::oneshot;
@@ -39,12 +42,66 @@ struct PoolState {
     notified: usize,
 }
 
+/// This process's pool, null until the first job. Every pointer stored here comes from
+/// `Box::into_raw` and is never freed, so a `&'static Pool` made from it stays valid.
+static POOL: AtomicPtr<Pool> = AtomicPtr::new(ptr::null_mut());
+
+/// Whether `forget_pool_in_child` is registered with `pthread_atfork`.
+#[cfg(not(miri))]
+static FORK_HANDLER_REGISTERED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// The pool, made on first use: one atomic load once it exists.
 fn pool() -> &'static Pool {
-    static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| Pool {
+    let current = POOL.load(Ordering::Acquire);
+    if current.is_null() {
+        return install_pool();
+    }
+    // SAFETY: a non-null `POOL` points to a leaked `Pool` that is never freed.
+    unsafe { &*current }
+}
+
+/// Makes and publishes the pool (the first job of this process, or of a forked child).
+#[cold]
+fn install_pool() -> &'static Pool {
+    // Registered before any pool is published, so no fork can copy a pool into a child
+    // without the handler that makes the child forget it. Threads racing through here at
+    // first use may each register once; the handler is idempotent. A forked child
+    // inherits the registration (and this flag), so it never registers again.
+    #[cfg(not(miri))] // Miri can neither fork nor call pthread_atfork
+    if !FORK_HANDLER_REGISTERED.load(Ordering::Acquire) {
+        // SAFETY: registers a child handler that only does an atomic store, which is
+        // async-signal-safe as the child side of a fork requires. A failure (ENOMEM)
+        // leaves forked children with the problem described at `forget_pool_in_child`.
+        unsafe { libc::pthread_atfork(None, None, Some(forget_pool_in_child)) };
+        FORK_HANDLER_REGISTERED.store(true, Ordering::Release);
+    }
+    let fresh = Box::into_raw(Box::new(Pool {
         state: Mutex::new(PoolState::default()),
         work: Condvar::new(),
-    })
+    }));
+    match POOL.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+        // SAFETY: `fresh` is now published and, like every pool, never freed.
+        Ok(_) => unsafe { &*fresh },
+        Err(winner) => {
+            // SAFETY: `fresh` lost the race and was never shared: we still own it.
+            drop(unsafe { Box::from_raw(fresh) });
+            // SAFETY: `winner` is the published pool, never freed.
+            unsafe { &*winner }
+        }
+    }
+}
+
+/// Runs in the child of every `fork` (`pthread_atfork`): the child starts with no pool.
+///
+/// The parent's pool does not work in the child: its counts describe threads that were
+/// not copied (a job handed to an "idle" thread would never run), its mutex may be held
+/// by one of them forever, and its queued jobs are the parent's, which must not run twice.
+/// So the child never touches it (it is leaked there) and makes its own on first use.
+#[cfg(not(miri))]
+extern "C" fn forget_pool_in_child() {
+    // Only the forking thread exists in the child at this point: no ordering to uphold.
+    POOL.store(ptr::null_mut(), Ordering::Relaxed);
 }
 
 impl Pool {
@@ -121,6 +178,10 @@ impl Pool {
 /// });
 /// assert_eq!(sum, 5050);
 /// ```
+///
+/// The pool is per process: a child made by `fork` gets a pool of its own at its first
+/// job, and never runs the parent's queued jobs. See [the module docs](crate::task#after-fork)
+/// for what else a fork shares, and why a job that forks must `exec` or `_exit` in the child.
 ///
 /// # Panics
 /// Outside a corio runtime, like [`spawn`](crate::spawn).

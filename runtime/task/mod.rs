@@ -1,4 +1,36 @@
 //! Tasks: spawning, joining, cancelling and yielding.
+//!
+//! # After `fork`
+//!
+//! A child made by `fork` gets a copy of the parent's memory and descriptors but only the
+//! thread that called `fork`. What that means for corio in the child:
+//!
+//! - **Build a new runtime; never use one made before the fork**, not even to drop it
+//!   (`std::mem::forget` it, or `exec`/`_exit` without returning to it). Its epoll
+//!   descriptor names the *same* kernel object as the parent's: the child's waits would
+//!   take the parent's edge-triggered events, and its deregistrations would remove the
+//!   parent's sockets from the parent's set (a kqueue is not inherited at all: its number
+//!   is dead in the child, or reused). Its doorbell and sockets are shared as well. So
+//!   fork outside `block_on`, or have the child `exec`/`_exit` right where it forked.
+//! - **The blocking pool** ([`spawn_blocking`]) is per process: the child starts with none
+//!   and makes its own at its first job (a `pthread_atfork` child handler forgets the
+//!   parent's, whose threads were not copied). Jobs the parent had queued stay the
+//!   parent's and never run in the child. A *job* that calls `fork` must `exec` or `_exit`
+//!   in the child: that child's only thread is the parent's pool thread, and going back to
+//!   the parent's pool there could wait forever on a lock held by an uncopied thread.
+//! - **Signal self-pipes** ([`signal`](crate::signal)) are process-wide and inherited. In
+//!   the child, corio's handler still writes a byte to every pipe the parent had made, so
+//!   a signal sent to the child also wakes the parent's signal tasks (which find no new
+//!   delivery and wait again). A child that listens for signals may reuse a pipe that was
+//!   free in the parent at the fork; if the parent later lends that pipe to one of its own
+//!   runtimes, the two processes read one pipe and either may consume the other's wake-up
+//!   byte, so a delivery can go unseen until the next one. After a fork, let only one of
+//!   the two processes start listening for signals on a new runtime.
+//! - **Locks held at the fork** by another thread stay held in the child. The blocking
+//!   pool's lock is never touched there (see above). The signal module holds its locks
+//!   only while a runtime starts or stops listening for signals, so a child can hang in
+//!   [`signal`](crate::signal::signal) only if another thread of the parent was doing
+//!   that at the moment of the fork.
 
 mod blocking;
 mod builder;
