@@ -40,6 +40,11 @@ impl Shared {
 
     /// Queues `id`: on the owner thread straight onto the local queue, elsewhere onto the
     /// locked remote queue followed by a ring of the reactor's doorbell.
+    ///
+    /// The remote path is one side of a store-buffering pair: publish (`remote_pending`,
+    /// release), then ring (`Notifier::wake`, a swap of its `pending`). It cannot be lost
+    /// because the reactor clears `pending` with a swap too (`Notifier::acknowledge`); the
+    /// litmus argument is at the end of `sys/notify.rs`.
     #[inline]
     fn schedule(self: &Arc<Self>, id: u64) {
         // The owner thread's executor is alive whenever it is current (a dropped runtime
@@ -64,12 +69,15 @@ impl Shared {
         self.remote_wakes.load(Ordering::Relaxed)
     }
 
-    /// Whether remote wakes wait to be collected.
+    /// Whether remote wakes wait to be collected. Read after the reactor acknowledged a
+    /// ring, it sees the flag of every wake that ring covered: the acknowledgement's swap
+    /// synchronizes with the ringers' (`sys/notify.rs`).
     pub(crate) fn has_remote(&self) -> bool {
         self.remote_pending.load(Ordering::Acquire)
     }
 
-    /// Moves remote wakes onto `local`.
+    /// Moves remote wakes onto `local`. The swap (acquire) pairs with `schedule`'s
+    /// release store, so the locked drain finds the id that set the flag.
     pub(crate) fn drain_remote(&self, local: &mut VecDeque<u64>) {
         if self.remote_pending.swap(false, Ordering::AcqRel) {
             let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());

@@ -83,7 +83,9 @@ impl Notifier {
         };
     }
 
-    /// Acknowledges a ring so the next `wake` rings again. Reactor thread only.
+    /// Acknowledges a ring so the next `wake` rings again. Reactor thread only. Must run
+    /// before the reactor's owner looks for the work the ring announced (the litmus
+    /// argument at the end of this file).
     ///
     /// When the backend reports every write (`Selector::notify_needs_drain` is false) an
     /// eventfd need not be read, and its 64-bit counter cannot overflow in practice, so the
@@ -104,6 +106,39 @@ impl Notifier {
                 }
             }
         }
-        self.pending.store(false, Ordering::Release);
+        // A read-modify-write, not a store: see "Why `pending` is only ever swapped" below.
+        self.pending.swap(false, Ordering::AcqRel);
     }
 }
+
+// Why `pending` is only ever swapped.
+//
+// The executor's remote wake (`executor/waker.rs`, `Shared::schedule`) and the reactor's
+// acknowledgement form a store-buffering pair over two flags:
+//
+//     remote thread (schedule)                  reactor thread (turn, then drain)
+//     P1  push id onto `remote` (locked)
+//     P2  remote_pending.store(true, Release)   C1  pending.swap(false, AcqRel)  [acknowledge]
+//     P3  rang = pending.swap(true, AcqRel)     C2  remote_pending.swap(false, AcqRel)
+//     P4  if !rang { write the eventfd }            (or has_remote's Acquire load)
+//
+// Outcome that must be impossible: P3 reads `true` (so P4 writes nothing) while C2 reads
+// `false` (so the id is not collected); the reactor then blocks with the id stranded.
+//
+// Case 1: C1 precedes P3 in `pending`'s modification order. Then P3 reads C1's `false`
+// (or a later `true` whose ringer writes the eventfd), so P4 or that ringer rings, and the
+// reactor's next wait returns: nothing is lost.
+//
+// Case 2: P3 precedes C1 (the `true` P3 read was set before this acknowledgement). Every
+// write to `pending` is a read-modify-write (`wake`'s swap, and this one), so C1 reads
+// P3's value or that of a later swap in P3's release sequence: C1 (acquire) synchronizes
+// with P3 (release). So P2 happens before C1, hence before C2, and coherence makes C2
+// read P2's `true` (or a later value: another ringer's `true`, or the `false` of a drain
+// on this thread that already collected the id). The forbidden outcome cannot happen.
+//
+// Had C1 been a plain store, it would read nothing and synchronize with nothing: the
+// memory model (and POWER or Arm hardware; x86 hides it) lets C1 sit in a store buffer
+// while C2 reads a stale `false`, and P3 read the old `true`: the wake is lost.
+//
+// P2 (release) / C2 (acquire) are still needed on their own: when C2 reads P2 directly,
+// that pair orders P1's push before C2's locked drain.
