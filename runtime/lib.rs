@@ -61,6 +61,7 @@ pub mod net;
 mod reactor;
 mod runtime;
 pub mod signal;
+mod std_or_loom;
 pub mod sync;
 pub mod sys;
 pub mod task;

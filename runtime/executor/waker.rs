@@ -4,11 +4,12 @@
 //! allocates. The `queued` flag makes a storm of wakes put the task on the queue once.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use futures_task::ArcWake;
 
+use crate::std_or_loom::{AtomicBool, AtomicU64, Mutex};
 use crate::sys::Notifier;
 
 /// What the wakers of one executor share with it, across threads.
@@ -131,3 +132,7 @@ impl ArcWake for TaskWaker {
         }
     }
 }
+
+#[cfg(all(test, loom))]
+#[path = "waker_loom.rs"]
+mod loom_models;

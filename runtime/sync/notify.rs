@@ -29,10 +29,10 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::{wake_in_batches, WaitList};
+use crate::std_or_loom::{Mutex, MutexGuard};
 
 /// Wakes waiting tasks on request. `Send + Sync`.
 pub struct Notify {
@@ -45,6 +45,14 @@ struct State {
     /// How many times `notify_waiters` ran: a future created before a call completes.
     calls: u64,
     waiters: WaitList<Waiter>,
+}
+
+impl State {
+    const EMPTY: State = State {
+        permit: false,
+        calls: 0,
+        waiters: WaitList::new(),
+    };
 }
 
 struct Waiter {
@@ -63,13 +71,19 @@ enum By {
 
 impl Notify {
     /// A `Notify` with no permit and nobody waiting.
+    #[cfg(not(loom))]
     pub const fn new() -> Self {
         Notify {
-            state: Mutex::new(State {
-                permit: false,
-                calls: 0,
-                waiters: WaitList::new(),
-            }),
+            state: Mutex::new(State::EMPTY),
+        }
+    }
+
+    /// A `Notify` with no permit and nobody waiting (not `const` in the loom build, whose
+    /// `Mutex::new` is not).
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Notify {
+            state: Mutex::new(State::EMPTY),
         }
     }
 

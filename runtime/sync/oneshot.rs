@@ -12,8 +12,9 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+
+use crate::std_or_loom::{Arc, Mutex, MutexGuard};
 
 /// A new channel: one [`Sender`], one [`Receiver`].
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {

@@ -10,7 +10,11 @@ use std::io;
 #[cfg(corio_epoll)]
 use std::os::fd::FromRawFd;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
+
+use crate::std_or_loom::AtomicBool;
+#[cfg(loom)]
+use crate::std_or_loom::ModelDoorbell;
 
 #[cfg(corio_epoll)]
 use super::cvt;
@@ -25,6 +29,10 @@ pub(crate) struct Notifier {
     write: OwnedFd,
     /// Set by the first `wake` after a drain; later wakes skip the syscall.
     pending: AtomicBool,
+    /// What stands in for the fd's readiness in the loom models (syscalls cannot be
+    /// modelled): `wake` rings it instead of writing, the model's reactor waits on it.
+    #[cfg(loom)]
+    model_fd: ModelDoorbell,
 }
 
 impl Notifier {
@@ -37,6 +45,8 @@ impl Notifier {
             // SAFETY: `fd` was just returned by the kernel and nothing else owns it.
             read: unsafe { OwnedFd::from_raw_fd(fd) },
             pending: AtomicBool::new(false),
+            #[cfg(loom)]
+            model_fd: ModelDoorbell::new(),
         })
     }
 
@@ -48,6 +58,8 @@ impl Notifier {
             read,
             write,
             pending: AtomicBool::new(false),
+            #[cfg(loom)]
+            model_fd: ModelDoorbell::new(),
         })
     }
 
@@ -56,12 +68,12 @@ impl Notifier {
         self.read.as_raw_fd()
     }
 
-    #[cfg(corio_epoll)]
+    #[cfg(all(corio_epoll, not(loom)))]
     fn write_fd(&self) -> RawFd {
         self.read.as_raw_fd()
     }
 
-    #[cfg(not(corio_epoll))]
+    #[cfg(all(not(corio_epoll), not(loom)))]
     fn write_fd(&self) -> RawFd {
         self.write.as_raw_fd()
     }
@@ -71,6 +83,13 @@ impl Notifier {
         if self.pending.swap(true, Ordering::AcqRel) {
             return; // a wake is already on its way and not yet drained
         }
+        self.write_doorbell();
+    }
+
+    /// Makes the doorbell readable.
+    #[cfg(not(loom))]
+    #[inline]
+    fn write_doorbell(&self) {
         let one: u64 = 1;
         // SAFETY: writes 8 bytes from a live u64. A full pipe (EAGAIN) already means the
         // reactor will wake, so the result is deliberately ignored.
@@ -92,6 +111,15 @@ impl Notifier {
     /// syscall is skipped. Otherwise, and always for a pipe (which would fill up and stop
     /// ringing), the doorbell is emptied.
     pub(crate) fn acknowledge(&self, must_drain: bool) {
+        self.read_doorbell(must_drain);
+        // A read-modify-write, not a store: see "Why `pending` is only ever swapped" below.
+        self.pending.swap(false, Ordering::AcqRel);
+    }
+
+    /// Empties the doorbell where it must be (see `acknowledge`).
+    #[cfg(not(loom))]
+    #[inline]
+    fn read_doorbell(&self, must_drain: bool) {
         let is_eventfd = cfg!(corio_epoll);
         if must_drain || !is_eventfd {
             let mut buf = [0u8; 64];
@@ -106,8 +134,26 @@ impl Notifier {
                 }
             }
         }
-        // A read-modify-write, not a store: see "Why `pending` is only ever swapped" below.
-        self.pending.swap(false, Ordering::AcqRel);
+    }
+}
+
+/// The doorbell's fd as the loom models see it: a write is a ring, and the model's reactor
+/// waits on it where the real one sits in `select`.
+#[cfg(loom)]
+impl Notifier {
+    fn write_doorbell(&self) {
+        self.model_fd.write();
+    }
+
+    /// Nothing to empty: [`wait_for_ring`](Self::wait_for_ring) consumed the ring.
+    fn read_doorbell(&self, _must_drain: bool) {}
+
+    /// The reactor's blocking wait on the doorbell: returns once a ring came after the
+    /// one recorded in `seen`. A lost wake leaves the model's reactor here for good, which
+    /// loom reports as a deadlock.
+    #[cfg(test)]
+    pub(crate) fn wait_for_ring(&self, seen: &mut u64) {
+        self.model_fd.wait(seen);
     }
 }
 
