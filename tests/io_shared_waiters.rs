@@ -1,6 +1,6 @@
-//! Several tasks waiting on one direction of one socket: every one is woken by the event
-//! that concerns it, and none is lost (`reactor/fan_out.rs`). Before, a second waiter
-//! replaced the first, which then waited for ever.
+//! Several tasks waiting on one direction of one socket through its `async fn`s: every one
+//! is woken by the event that concerns it, and none is lost (each waiting future holds
+//! its own entry in the direction's list: `reactor/io_state.rs`, `reactor/waiter.rs`).
 
 mod util;
 
@@ -187,7 +187,7 @@ impl std::task::Wake for ParkElsewhere {
 
 /// One turn brings events for X, then Y. X's wake runs code that parks a new waker on Y
 /// after Y's event was recorded and before Y's wake: the task that waited on Y must not
-/// lose its wake to the newcomer (`Registration::park` wakes the waker it replaces).
+/// lose its wake to the newcomer.
 #[test]
 fn a_park_inside_another_wake_in_the_same_turn_loses_no_waiter() {
     use std::sync::atomic::{AtomicUsize, Ordering};

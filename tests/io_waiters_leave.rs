@@ -1,5 +1,5 @@
 //! A future that gives up waiting on a shared socket takes its entry off the list of
-//! waiters (`io/waiting.rs`, `reactor/fan_out.rs`): a crowd of `recv_from`s or `accept`s
+//! waiters (`reactor/waiter.rs`): a crowd of `recv_from`s or `accept`s
 //! dropped by their timeouts neither piles up nor disturbs the task still waiting, and a
 //! task's other future on the same direction stays listed.
 
@@ -17,8 +17,8 @@ use corio::task::yield_now;
 use util::{poll_once, within};
 
 const LIMIT: Duration = Duration::from_secs(20);
-/// Far past the fan-out's first limit (64), where a list of waiters that never left would
-/// be shed: every member woken, the live one included.
+/// A crowd: were given-up entries kept, or the list shed when long, the live waiter would
+/// be woken by it.
 const GIVE_UPS: usize = 1_000;
 
 /// Counts the polls of the future it wraps.
@@ -186,7 +186,7 @@ fn async_fd_readable_waits_that_give_up_leave_the_live_one_undisturbed() {
 fn dropping_one_of_a_tasks_two_waits_keeps_the_other_listed() {
     corio::block_on(within(LIMIT, "two waits, one task", async {
         let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
-        // A second task waiting too makes the direction shared (a fan-out).
+        // A second task waits on the same direction too.
         let other = corio::spawn({
             let rx = rx.clone();
             async move { rx.readable().await.unwrap() }

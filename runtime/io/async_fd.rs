@@ -42,7 +42,9 @@ use crate::sys;
 /// The fd must be in non-blocking mode (otherwise an operation could block the whole
 /// runtime): [`new`](Self::new) checks. Regular files cannot be registered with epoll or
 /// kqueue (they are always "ready"): use [`spawn_blocking`](crate::task::spawn_blocking)
-/// for disk I/O. Several tasks may wait on the same direction; each is woken.
+/// for disk I/O. Several tasks may wait on the same direction through the `async fn`s
+/// (`readable`, `read_with`, ...); each is woken. The `poll_*` functions keep one waker
+/// per direction: of several tasks polling one direction, only the last to park is woken.
 pub struct AsyncFd<T: AsRawFd> {
     source: Source<T>,
 }
@@ -95,17 +97,13 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// Waits until the fd may be readable. Readiness is a hint: follow it with
     /// [`try_read_with`](Self::try_read_with), whose `WouldBlock` clears it.
     pub async fn readable(&self) -> io::Result<()> {
-        self.source
-            .waiting(Direction::Read, |cx| self.poll_read_ready(cx))
-            .await
+        self.source.ready(Direction::Read).await
     }
 
     /// Waits until the fd may be writable; follow with
     /// [`try_write_with`](Self::try_write_with).
     pub async fn writable(&self) -> io::Result<()> {
-        self.source
-            .waiting(Direction::Write, |cx| self.poll_write_ready(cx))
-            .await
+        self.source.ready(Direction::Write).await
     }
 
     /// [`readable`](Self::readable) as a poll function.
@@ -131,17 +129,13 @@ impl<T: AsRawFd> AsyncFd<T> {
 
     /// Runs `op` when the fd is readable, parking on `WouldBlock` and retrying on
     /// `Interrupted`, until it gives anything else.
-    pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        self.source
-            .waiting(Direction::Read, |cx| self.poll_read_with(cx, &mut op))
-            .await
+    pub async fn read_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.source.io(Direction::Read, op).await
     }
 
     /// The write-side [`read_with`](Self::read_with).
-    pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        self.source
-            .waiting(Direction::Write, |cx| self.poll_write_with(cx, &mut op))
-            .await
+    pub async fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.source.io(Direction::Write, op).await
     }
 
     /// [`read_with`](Self::read_with) as a poll function.

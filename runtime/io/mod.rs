@@ -39,7 +39,6 @@ mod ext;
 mod read;
 pub(crate) mod source;
 mod traits;
-mod waiting;
 mod write;
 
 pub use async_fd::AsyncFd;

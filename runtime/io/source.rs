@@ -5,9 +5,8 @@ use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::task::{ready, Context, Poll};
 
-use super::waiting::Waiting;
 use crate::coop;
-use crate::reactor::{Direction, Registration};
+use crate::reactor::{Direction, Registration, Waiter};
 
 /// What a short `recv` (fewer bytes than the buffer holds) proves about a stream socket's
 /// receive queue; each stream type names its own to [`Source::poll_recv`].
@@ -72,19 +71,24 @@ impl<T: AsRawFd> Source<T> {
         self.io.as_raw_fd()
     }
 
-    /// Runs `poll` as a future waiting on `dir` that takes its entry off the direction's
-    /// list of waiters when it completes or is dropped (see [`Waiting`]). For the `async
-    /// fn`s (`recv_from`, `accept`, `readable`, ...); `poll` parks through this source.
-    pub(crate) fn waiting<F, R>(&self, dir: Direction, poll: F) -> Waiting<'_, T, F>
-    where
-        F: FnMut(&mut Context<'_>) -> Poll<R> + Unpin,
-    {
-        Waiting::new(self, dir, poll)
+    /// Waits until `dir` may make progress, holding this future's own entry in the
+    /// direction's list of waiters: for the `async fn`s (`readable`, ...), which any number
+    /// of tasks may await at once. Spends one unit of the cooperative budget when ready.
+    pub(crate) fn ready(&self, dir: Direction) -> Waiter<'_> {
+        self.registration.waiter(dir)
     }
 
-    /// The registration, for [`Waiting`].
-    pub(super) fn registration(&self) -> &Registration {
-        &self.registration
+    /// Runs `op` when `dir` is ready; on `WouldBlock` clears readiness and waits again; on
+    /// `EINTR` retries: [`poll_io`](Self::poll_io) for the `async fn`s (`recv_from`,
+    /// `accept`, ...), waiting through one [`Waiter`] (its own entry) across its retries.
+    pub(crate) async fn io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mut waiter = self.ready(dir);
+        std::future::poll_fn(|cx| self.poll_io_with(cx, dir, |cx| waiter.poll_ready(cx), &mut op))
+            .await
     }
 
     /// Waits until `dir` may make progress, without trying any syscall.
@@ -129,17 +133,32 @@ impl<T: AsRawFd> Source<T> {
         result
     }
 
-    /// Runs `op` when `dir` is ready; on `WouldBlock` clears readiness and parks; on
-    /// `EINTR` retries. Spends one unit of the task's cooperative budget per completion.
+    /// Runs `op` when `dir` is ready; on `WouldBlock` clears readiness and parks (as
+    /// `dir`'s stored waker: the last task to call this is the one woken); on `EINTR`
+    /// retries. Spends one unit of the task's cooperative budget per completion.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let wait = |cx: &mut Context<'_>| self.registration.poll_ready(cx, dir);
+        self.poll_io_with(cx, dir, wait, op)
+    }
+
+    /// The "try; on `WouldBlock` clear readiness and wait again" loop, written once, with
+    /// `wait` as the way to wait: the stored waker or a [`Waiter`]'s entry.
+    #[inline]
+    fn poll_io_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut wait: impl FnMut(&mut Context<'_>) -> Poll<io::Result<()>>,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         ready!(coop::poll_proceed(cx));
         loop {
-            ready!(self.registration.poll_ready(cx, dir))?;
+            ready!(wait(cx))?;
             match op(&self.io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.registration.clear_readiness(dir, true)

@@ -4,7 +4,6 @@
 use std::cell::Cell;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::io::source::Source;
@@ -35,19 +34,22 @@ fn is_resource_error(e: &io::Error) -> bool {
 pub(super) struct AcceptBackoff(Cell<Option<(Instant, Duration)>>);
 
 impl AcceptBackoff {
-    /// Runs `poll_accept` to completion with the listener policy: aborted connections
+    /// Accepts one connection with `syscall` (retried on `WouldBlock` as readiness
+    /// allows) and wraps it with `finish`, under the listener policy: aborted connections
     /// are skipped; a resource error is returned and makes the *next* call pause first
     /// (10 ms, doubling up to 1 s while the condition lasts).
-    pub(super) async fn accept<T: AsRawFd, R>(
+    pub(super) async fn accept<T: AsRawFd, S, R>(
         &self,
         listener: &Source<T>,
-        mut poll_accept: impl FnMut(&mut Context<'_>) -> Poll<io::Result<R>>,
+        mut syscall: impl FnMut(&T) -> io::Result<S>,
+        finish: impl Fn(S) -> io::Result<R>,
     ) -> io::Result<R> {
         if let Some((resume_at, _)) = self.0.get() {
             crate::time::sleep_until(resume_at).await;
         }
         loop {
-            match listener.waiting(Direction::Read, &mut poll_accept).await {
+            let accepted = listener.io(Direction::Read, &mut syscall).await;
+            match accepted.and_then(&finish) {
                 Ok(accepted) => {
                     self.0.set(None);
                     return Ok(accepted);

@@ -105,7 +105,7 @@ impl TcpListener {
     /// descriptors are free.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         self.backoff
-            .accept(&self.source, |cx| self.poll_accept(cx))
+            .accept(&self.source, accept_syscall, stream_of)
             .await
     }
 
@@ -113,12 +113,19 @@ impl TcpListener {
     /// its skipping of aborted connections or its pause after fd exhaustion.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         self.source
-            .poll_io(cx, Direction::Read, |fd| socket::accept(fd.as_raw_fd()))
-            .map(|result| {
-                let (fd, addr) = result?;
-                Ok((TcpStream::from_fd(fd, true)?, addr))
-            })
+            .poll_io(cx, Direction::Read, accept_syscall)
+            .map(|result| result.and_then(stream_of))
     }
+}
+
+/// One `accept4` on the listener.
+fn accept_syscall<T: AsRawFd>(listener: &T) -> io::Result<(OwnedFd, SocketAddr)> {
+    socket::accept(listener.as_raw_fd())
+}
+
+/// The accepted connection as a registered stream.
+fn stream_of((fd, addr): (OwnedFd, SocketAddr)) -> io::Result<(TcpStream, SocketAddr)> {
+    Ok((TcpStream::from_fd(fd, true)?, addr))
 }
 
 impl AsRawFd for TcpListener {

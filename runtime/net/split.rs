@@ -195,19 +195,13 @@ macro_rules! stream_socket {
             /// hint: follow it with [`try_read`](Self::try_read), whose `WouldBlock` clears
             /// it, so the next `readable().await` waits for a new event.
             pub async fn readable(&self) -> std::io::Result<()> {
-                let (source, dir) = (&self.source, $crate::reactor::Direction::Read);
-                source
-                    .waiting(dir, |cx| source.poll_ready_coop(cx, dir))
-                    .await
+                self.source.ready($crate::reactor::Direction::Read).await
             }
 
             /// Waits until the stream may be writable (without writing); follow it with
             /// [`try_write`](Self::try_write), as for [`readable`](Self::readable).
             pub async fn writable(&self) -> std::io::Result<()> {
-                let (source, dir) = (&self.source, $crate::reactor::Direction::Write);
-                source
-                    .waiting(dir, |cx| source.poll_ready_coop(cx, dir))
-                    .await
+                self.source.ready($crate::reactor::Direction::Write).await
             }
 
             /// Reads without waiting: `Ok(n)`, `Ok(0)` at end of stream, or `WouldBlock`

@@ -16,7 +16,11 @@ use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 /// [`AsyncWriteExt`](crate::io::AsyncWriteExt). `&TcpStream` implements both traits too,
 /// so one task can read while another writes: borrow with [`split`](Self::split), or move
 /// halves into separate tasks with [`into_split`](Self::into_split). Several tasks may
-/// wait on the same direction (say, [`readable`](Self::readable)); each is woken.
+/// wait on the same direction through [`readable`](Self::readable) or
+/// [`writable`](Self::writable); each is woken. Reads and writes (`poll_read`,
+/// `poll_write` and the `AsyncReadExt`/`AsyncWriteExt` futures built on them) keep one
+/// waker per direction: if two tasks read one `&TcpStream` at once, only the last to
+/// wait is woken, and the other may wait for ever. Read from one task at a time.
 ///
 /// A reset peer gives `ConnectionReset` or `BrokenPipe` errors, never `SIGPIPE`
 /// (`send` uses `MSG_NOSIGNAL`). After the peer shuts down its write half, reads return

@@ -29,8 +29,10 @@ use crate::reactor::Direction;
 /// .unwrap();
 /// ```
 ///
-/// Several tasks may wait on one socket (share it through an `Rc`): each datagram wakes
-/// every task waiting to receive, one of them gets it, and the others wait on.
+/// Several tasks may wait on one socket (share it through an `Rc`) in its `async fn`s: each
+/// datagram wakes every task waiting to receive, one of them gets it, and the others wait
+/// on. The `poll_*` functions keep one waker per direction instead: of several tasks
+/// polling one direction, only the last to park is woken.
 ///
 /// An empty datagram is a datagram: `send_to(&[], ..)` sends one and `recv_from` returns
 /// `Ok((0, from))` for it. A datagram longer than the buffer is truncated to it (the rest
@@ -88,39 +90,28 @@ impl UdpSocket {
             .next()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to send to"))?;
         self.source
-            .waiting(Direction::Write, |cx| self.poll_send_to(cx, buf, target))
+            .io(Direction::Write, |s| s.send_to(buf, target))
             .await
     }
 
     /// Receives one datagram; returns its length (truncated to `buf`) and its sender.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.source
-            .waiting(Direction::Read, |cx| self.poll_recv_from(cx, buf))
-            .await
+        self.source.io(Direction::Read, |s| s.recv_from(buf)).await
     }
 
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .waiting(Direction::Write, |cx| self.poll_send(cx, buf))
-            .await
+        self.source.io(Direction::Write, |s| s.send(buf)).await
     }
 
     /// Receives one datagram from the connected peer.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .waiting(Direction::Read, |cx| self.poll_recv(cx, buf))
-            .await
+        self.source.io(Direction::Read, |s| s.recv(buf)).await
     }
 
     /// Receives the next datagram without taking it off the queue.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let source = &self.source;
-        source
-            .waiting(Direction::Read, |cx| {
-                source.poll_io(cx, Direction::Read, |s| s.peek_from(buf))
-            })
-            .await
+        self.source.io(Direction::Read, |s| s.peek_from(buf)).await
     }
 
     /// [`send_to`](Self::send_to) as a poll function.
@@ -179,22 +170,12 @@ impl UdpSocket {
 
     /// Waits until a datagram may be queued; follow with a `try_recv*`.
     pub async fn readable(&self) -> io::Result<()> {
-        let source = &self.source;
-        source
-            .waiting(Direction::Read, |cx| {
-                source.poll_ready_coop(cx, Direction::Read)
-            })
-            .await
+        self.source.ready(Direction::Read).await
     }
 
     /// Waits until a datagram may be sent; follow with a `try_send*`.
     pub async fn writable(&self) -> io::Result<()> {
-        let source = &self.source;
-        source
-            .waiting(Direction::Write, |cx| {
-                source.poll_ready_coop(cx, Direction::Write)
-            })
-            .await
+        self.source.ready(Direction::Write).await
     }
 
     /// Allows sending to broadcast addresses (`SO_BROADCAST`).

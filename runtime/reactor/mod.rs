@@ -1,18 +1,25 @@
 //! The reactor: registrations in a slab, timers, and one *turn* of the event loop.
 //!
 //! A turn waits on the backend (bounded by the nearest timer), records each event's
-//! readiness in its slot, checks the slot's generation against the token, fires due
-//! timers, and only then wakes the collected wakers, with no borrow held: a woken task
-//! may register, deregister or drop anything.
+//! readiness in its source's [`IoState`] (checking the generation against the token),
+//! fires due timers, and only then wakes the collected wakers.
+//!
+//! # Rule: no waker runs while anything is borrowed
+//!
+//! Waking, cloning or dropping a `Waker` may run arbitrary code: a woken task may poll
+//! inline, register, deregister, park on the very source being woken, or drop it. So every
+//! `RefCell` of the reactor and of an `IoState` is released before any waker is woken,
+//! cloned or dropped: a turn gathers what to wake into buffers and wakes after the last
+//! borrow ends; a park clones before it borrows a list and drops what it displaced after.
+//! [`Reactor::turn`] checks the reactor's half of this with `debug_assert!`s.
 //!
 //! The reactor knows wakers, not tasks. It lives on one thread (`Rc`), and another thread
 //! reaches it only through the [`Notifier`].
 
-mod claim;
-mod fan_out;
+mod io_state;
 mod registration;
-mod slot;
 mod timers;
+mod waiter;
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -26,19 +33,18 @@ use slab::Slab;
 
 use crate::sys::{Event, Interest, Notifier, Readiness, Selector, Token};
 
-use claim::with_claim;
-pub(crate) use fan_out::Membership;
+pub(crate) use io_state::Direction;
+use io_state::{Armed, IoState};
 pub(crate) use registration::Registration;
-pub(crate) use slot::Direction;
-use slot::ScheduledIo;
 pub(crate) use timers::TimerId;
 use timers::Timers;
+pub(crate) use waiter::Waiter;
 
 /// One thread's reactor.
 pub(crate) struct Reactor {
     selector: Box<dyn Selector>,
     notifier: Arc<Notifier>,
-    slots: RefCell<Slab<Rc<ScheduledIo>>>,
+    slots: RefCell<Slab<Rc<IoState>>>,
     /// Whether the backend needs `rearm` calls (level-triggered ones do); edge-triggered
     /// backends skip the call entirely on the hot path.
     needs_rearm: bool,
@@ -50,7 +56,9 @@ pub(crate) struct Reactor {
     /// Reused every turn, so a turn allocates nothing once warm.
     events: RefCell<Vec<Event>>,
     /// Sources whose parked tasks a turn fires, woken after every borrow is released.
-    io_woken: RefCell<Vec<(Rc<ScheduledIo>, u8)>>,
+    io_woken: RefCell<Vec<(Rc<IoState>, Armed)>>,
+    /// Wakers of waiting futures a turn takes out of their lists, likewise.
+    list_woken: RefCell<Vec<Waker>>,
     /// Timer wakers a turn fires, likewise.
     timer_woken: RefCell<Vec<Waker>>,
     /// Counters for `Metrics`: selector waits, and events they returned.
@@ -115,6 +123,7 @@ impl Reactor {
             timers: RefCell::new(Timers::new()),
             events: RefCell::new(Vec::with_capacity(1024)),
             io_woken: RefCell::new(Vec::new()),
+            list_woken: RefCell::new(Vec::new()),
             timer_woken: RefCell::new(Vec::new()),
             waits: Cell::new(0),
             events_seen: Cell::new(0),
@@ -142,7 +151,7 @@ impl Reactor {
     }
 
     /// Adds `fd`; `ready` is the readiness to assume before any event arrives.
-    fn add(&self, fd: RawFd, ready: Readiness) -> io::Result<(usize, Rc<ScheduledIo>)> {
+    fn add(&self, fd: RawFd, ready: Readiness) -> io::Result<(usize, Rc<IoState>)> {
         let generation = self.next_generation.get();
         self.next_generation.set(generation.wrapping_add(1));
         let mut slots = self.slots.borrow_mut();
@@ -153,13 +162,13 @@ impl Reactor {
             return Err(io::Error::other("reactor token space exhausted"));
         }
         self.selector.register(fd, token, Interest::BOTH)?;
-        let io = Rc::new(ScheduledIo::new(generation, ready));
+        let io = Rc::new(IoState::new(generation, ready));
         entry.insert(io.clone());
         Ok((key, io))
     }
 
     /// Re-arms `dir` for a level-triggered backend after a task parked on it.
-    fn rearm(&self, fd: RawFd, key: usize, io: &ScheduledIo, dir: Direction) -> io::Result<()> {
+    fn rearm(&self, fd: RawFd, key: usize, io: &IoState, dir: Direction) -> io::Result<()> {
         if !self.needs_rearm {
             return Ok(());
         }
@@ -209,7 +218,7 @@ impl Reactor {
                 match slots.get(key) {
                     Some(io) if io.generation == generation => {
                         let fire = io.on_event(event.readiness);
-                        if fire != 0 {
+                        if !fire.is_empty() {
                             io_woken.push((io.clone(), fire));
                         }
                     }
@@ -229,8 +238,12 @@ impl Reactor {
         let mut io_batch = std::mem::take(&mut *io_woken);
         let mut timer_batch = std::mem::take(&mut *timer_woken);
         drop((io_woken, timer_woken));
+        self.debug_assert_unborrowed();
         for (io, fire) in io_batch.drain(..) {
-            io.wake(fire);
+            io.wake(fire, &self.list_woken);
+        }
+        if !self.list_woken.borrow().is_empty() {
+            self.wake_listed();
         }
         for waker in timer_batch.drain(..) {
             waker.wake();
@@ -239,6 +252,37 @@ impl Reactor {
         restore_capacity(&self.io_woken, io_batch);
         restore_capacity(&self.timer_woken, timer_batch);
         Ok(n)
+    }
+
+    /// Wakes the waiting futures a turn took out of their lists.
+    #[cold]
+    #[inline(never)]
+    fn wake_listed(&self) {
+        let mut batch = std::mem::take(&mut *self.list_woken.borrow_mut());
+        for waker in batch.drain(..) {
+            waker.wake();
+        }
+        restore_capacity(&self.list_woken, batch);
+    }
+
+    /// Checks the module rule before a turn wakes: nothing of the reactor is borrowed.
+    fn debug_assert_unborrowed(&self) {
+        debug_assert!(
+            self.slots.try_borrow_mut().is_ok(),
+            "slots borrowed at wake"
+        );
+        debug_assert!(
+            self.events.try_borrow_mut().is_ok(),
+            "events borrowed at wake"
+        );
+        debug_assert!(
+            self.timers.try_borrow_mut().is_ok(),
+            "timers borrowed at wake"
+        );
+        debug_assert!(
+            self.io_woken.try_borrow_mut().is_ok(),
+            "batch borrowed at wake"
+        );
     }
 
     /// Stores a timer, the time being `now`; see [`timers::Timers::insert`].

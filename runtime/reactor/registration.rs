@@ -5,7 +5,7 @@ use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::{Direction, Reactor, ScheduledIo};
+use super::{Direction, IoState, Reactor, Waiter};
 use crate::sys::{Interest, Readiness};
 
 /// One fd's registration with the current thread's reactor. Dropping it deregisters the fd
@@ -17,7 +17,7 @@ use crate::sys::{Interest, Readiness};
 #[derive(Debug)]
 pub(crate) struct Registration {
     reactor: Rc<Reactor>,
-    io: Rc<ScheduledIo>,
+    io: Rc<IoState>,
     fd: RawFd,
     key: usize,
 }
@@ -43,8 +43,8 @@ impl Registration {
         })
     }
 
-    /// Ready if `dir` may make progress; otherwise parks `cx`'s waker (re-arming the
-    /// backend if it needs that) and returns `Pending`.
+    /// Ready if `dir` may make progress; otherwise parks `cx`'s waker as `dir`'s stored
+    /// waker (re-arming the backend if it needs that) and returns `Pending`.
     #[inline]
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         if self.is_ready(dir) {
@@ -59,22 +59,48 @@ impl Registration {
         self.io.readiness().intersects(dir.readiness())
     }
 
-    /// Parks `cx`'s waker for `dir` and re-arms the backend if it needs that: `Pending`,
-    /// or the backend's error. The slow half of `poll_ready`, kept out of line so the
-    /// ready check inlines small.
+    /// Parks `cx`'s waker as `dir`'s stored waker and re-arms the backend if it needs
+    /// that: `Pending`, or the backend's error. The slow half of `poll_ready`, kept out of
+    /// line so the ready check inlines small.
     #[inline(never)]
     pub(crate) fn park(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         let replaced = self.io.park(dir, cx.waker());
         let rearmed = self.reactor.rearm(self.fd, self.key, &self.io, dir);
-        // After every use of the reactor: a waker's wake or drop may drop a source. Woken,
-        // not dropped: the event that disarmed it may not have woken it yet.
+        // After every use of the reactor: a waker's wake or drop may drop a source.
         if let Some(replaced) = replaced {
-            replaced.wake();
+            replaced.release();
         }
         match rearmed {
             Ok(()) => Poll::Pending,
             Err(e) => Poll::Ready(Err(e)),
         }
+    }
+
+    /// A future waiting on `dir` with its own entry in the direction's list.
+    pub(crate) fn waiter(&self, dir: Direction) -> Waiter<'_> {
+        Waiter::new(self, dir)
+    }
+
+    /// Parks a [`Waiter`]'s entry, like [`park`](Self::park) does the stored waker.
+    pub(super) fn park_entry(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        entry: &mut Option<usize>,
+    ) -> Poll<io::Result<()>> {
+        let displaced = self.io.park_entry(dir, entry, cx.waker());
+        let rearmed = self.reactor.rearm(self.fd, self.key, &self.io, dir);
+        drop(displaced); // after every use of the reactor, as in `park`
+        match rearmed {
+            Ok(()) => Poll::Pending,
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    /// Removes a [`Waiter`]'s entry (its future is done).
+    pub(super) fn leave(&self, dir: Direction, key: usize) {
+        let waker = self.io.leave(dir, key);
+        drop(waker); // the list's borrow has ended
     }
 
     /// Forgets that `dir` was ready: the syscall said `WouldBlock`, or a short write showed
@@ -98,27 +124,6 @@ impl Registration {
             (Direction::Write, false) => Readiness::WRITABLE,
         };
         self.io.clear(mask);
-    }
-}
-
-impl Registration {
-    /// Runs `poll` (which may park on `dir`) with `membership` lent to the park: on a
-    /// shared direction it becomes this future's own entry in the fan-out (claim.rs).
-    #[inline]
-    pub(crate) fn with_claim<R>(
-        &self,
-        dir: Direction,
-        waker: *const std::task::Waker,
-        membership: &mut Option<super::Membership>,
-        poll: impl FnOnce() -> R,
-    ) -> R {
-        super::with_claim(&self.io, dir, waker, membership, poll)
-    }
-
-    /// Removes the entry `membership` names from `dir`'s fan-out (its future is done).
-    pub(crate) fn leave(&self, dir: Direction, membership: super::Membership) {
-        let waker = self.io.leave(dir, membership);
-        drop(waker); // nothing borrowed: the fan-out's lock is released
     }
 }
 

@@ -1,14 +1,13 @@
 //! The per-runtime half of signal handling: one task that waits on this runtime's
 //! self-pipe and wakes every `Signal` stream of the runtime when a byte arrives.
 //!
-//! Streams could park on the pipe itself (a source may have several waiters, and each
-//! stream's counter, not the pipe's byte, records a delivery), but a stream dropped while
-//! waiting would stay listed on the pipe until the next signal (`reactor/fan_out.rs`), so
-//! `loop { race(ctrl_c(), work) }` on a quiet process would grow that list. Here a stream
-//! frees its slot when dropped (`Hub::unregister`), and one reader drains the pipe and
-//! wakes every stream. The task is spawned with the runtime's first stream and lives as
-//! long as the runtime; streams find it through a thread-local list of weak references
-//! keyed by the runtime's reactor, so every runtime on a thread has its own.
+//! The pipe's byte only says "a signal arrived"; each stream's counter says whether it was
+//! that stream's signal. So one reader drains the pipe and wakes every stream, rather than
+//! each stream racing the others to drain bytes meant for all; a stream frees its slot
+//! when dropped (`Hub::unregister`), so `loop { race(ctrl_c(), work) }` keeps none. The
+//! task is spawned with the runtime's first stream and lives as long as the runtime;
+//! streams find it through a thread-local list of weak references keyed by the runtime's
+//! reactor, so every runtime on a thread has its own.
 
 use std::cell::RefCell;
 use std::future::poll_fn;

@@ -57,7 +57,7 @@ impl UnixListener {
     /// spinning.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         self.backoff
-            .accept(&self.source, |cx| self.poll_accept(cx))
+            .accept(&self.source, |listener| listener.accept(), stream_of)
             .await
     }
 
@@ -65,11 +65,15 @@ impl UnixListener {
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         self.source
             .poll_io(cx, Direction::Read, |listener| listener.accept())
-            .map(|result| {
-                let (stream, addr) = result?;
-                Ok((UnixStream::from_accepted(stream)?, addr))
-            })
+            .map(|result| result.and_then(stream_of))
     }
+}
+
+/// The accepted connection as a registered stream.
+fn stream_of(
+    (stream, addr): (std::os::unix::net::UnixStream, SocketAddr),
+) -> io::Result<(UnixStream, SocketAddr)> {
+    Ok((UnixStream::from_accepted(stream)?, addr))
 }
 
 impl AsRawFd for UnixListener {
