@@ -178,8 +178,11 @@ impl Reactor {
 
     /// Removes `fd` from the backend, then its slot.
     fn remove(&self, fd: RawFd, key: usize) {
-        // Errors are ignored on purpose: the fd is about to be closed, which removes it
-        // from epoll anyway, and the slot must go regardless.
+        // Errors are ignored on purpose, since a drop has nobody to report to: removing a
+        // registered, open fd cannot fail on any backend; it fails only if the owner closed
+        // the fd behind the source's back (EBADF), and then the kernel already dropped it
+        // from the set. The slot goes regardless, so a late event for the key finds another
+        // generation and is dropped. This holds for `into_inner` too, whose fd stays open.
         let _ = self.selector.deregister(fd);
         let slot = self.slots.borrow_mut().try_remove(key);
         drop(slot); // outside the borrow

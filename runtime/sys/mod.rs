@@ -33,10 +33,15 @@
 //!    allowed: the reactor treats an event as a hint and the syscall as the truth.
 //! 2. Report the state the fd is already in when it is registered (an fd that is readable
 //!    at `register` time yields a readable event on the next `select`).
-//! 3. After [`Selector::rearm`] for a direction, report that direction again if the fd is
-//!    ready in it, even if no new transition happens. Edge-triggered backends (epoll with
-//!    `EPOLLET`, kqueue with `EV_CLEAR`) get this for free and make `rearm` a no-op;
-//!    level-triggered ones (poll(2)) use it to stop reporting a direction nobody waits for.
+//! 3. After [`Selector::rearm`] for a direction, report that direction the next time the fd
+//!    becomes ready in it. The reactor calls `rearm` only after a syscall in that direction
+//!    said `WouldBlock`, so any readiness from then on is a new transition. Whether a
+//!    direction that was already reported and never drained is reported again after
+//!    `rearm` differs, and the reactor relies on neither: level-triggered backends (poll(2))
+//!    report it again, since they stop reporting a direction until it is re-armed;
+//!    edge-triggered ones (epoll with `EPOLLET`, kqueue with `EV_CLEAR`) make `rearm` a
+//!    no-op and report only new edges (`sys/tests.rs`,
+//!    `unread_data_is_reported_once_until_rearmed_on_every_backend`).
 //! 4. Never report an event for an fd after [`Selector::deregister`] returned.
 //! 5. Return from [`Selector::select`] when the timeout passes, when events are ready, or
 //!    when the runtime's doorbell (an fd registered like any other, with [`Token::NOTIFY`])
