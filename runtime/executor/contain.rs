@@ -2,6 +2,7 @@
 //! a panic in `poll` or in `Drop` becomes, shared by local tasks (`Harness`) and tasks
 //! started on a worker (`workers::remote::RemoteTask`), so both report the same thing.
 
+use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -33,6 +34,13 @@ pub(crate) fn drop_contained<T>(value: T) {
     std::mem::forget(panicked);
 }
 
+/// What a `Contained` polled after its future finished gives.
+#[cold]
+#[inline(never)]
+fn finished_already() -> JoinError {
+    JoinError::cancelled()
+}
+
 pin_project! {
     /// A task's future until it finishes, then nothing: it is dropped at once, inside
     /// `catch_unwind`, so that a panic in its `Drop` is part of the task's outcome.
@@ -57,17 +65,36 @@ impl<F: Future> Contained<F> {
     ///   dropped, contained: the first panic is the task's).
     ///
     /// Polled again after that it gives `Err(cancelled)`, as an awaited `JoinHandle` does.
+    ///
+    /// Every task poll goes through here, and nearly all of them return `Pending`: that
+    /// path is only the variant check and the poll inside `catch_unwind`, inlined into
+    /// the caller; building the outcome is out of line, in `conclude`.
+    #[inline]
     pub(crate) fn poll_outcome(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<F::Output, JoinError>> {
-        let future = match self.as_mut().project() {
-            ContainedProj::Running { future } => future,
-            ContainedProj::Finished => return Poll::Ready(Err(JoinError::cancelled())),
+        let polled = match self.as_mut().project() {
+            ContainedProj::Running { future } => catch_unwind(AssertUnwindSafe(|| future.poll(cx))),
+            ContainedProj::Finished => return Poll::Ready(Err(finished_already())),
         };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => match self.drop_future() {
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(self.conclude(Ok(output))),
+            Err(payload) => Poll::Ready(self.conclude(Err(payload))),
+        }
+    }
+
+    /// The outcome of the poll that ended the future, `polled` (its output, or the panic
+    /// from `poll`): drops the future, contained, and decides as `poll_outcome` says.
+    #[cold]
+    #[inline(never)]
+    fn conclude(
+        self: Pin<&mut Self>,
+        polled: Result<F::Output, Box<dyn Any + Send + 'static>>,
+    ) -> Result<F::Output, JoinError> {
+        match polled {
+            Ok(output) => match self.drop_future() {
                 None => Ok(output),
                 Some(payload) => {
                     drop_contained(output);
@@ -78,8 +105,7 @@ impl<F: Future> Contained<F> {
                 drop_contained(self.drop_future());
                 Err(JoinError::panic(payload))
             }
-        };
-        Poll::Ready(outcome)
+        }
     }
 
     /// Drops the future now, if it is still there (an abort); a panic in its `Drop` is
@@ -89,7 +115,7 @@ impl<F: Future> Contained<F> {
     }
 
     /// Replaces the future by `Finished`, returning the payload if its `Drop` panicked.
-    fn drop_future(self: Pin<&mut Self>) -> Option<Box<dyn std::any::Any + Send + 'static>> {
+    fn drop_future(self: Pin<&mut Self>) -> Option<Box<dyn Any + Send + 'static>> {
         let mut this = self;
         catch_unwind(AssertUnwindSafe(|| this.set(Contained::Finished))).err()
     }

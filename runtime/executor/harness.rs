@@ -46,8 +46,7 @@ impl<F: Future> Future for Harness<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
         if this.join.aborted.get() {
-            this.task.cancel();
-            this.join.finish(Err(JoinError::cancelled()));
+            cancel(this.task, this.join);
             return Poll::Ready(());
         }
         match this.task.poll_outcome(cx) {
@@ -58,4 +57,13 @@ impl<F: Future> Future for Harness<F> {
             }
         }
     }
+}
+
+/// Acts on an abort: drops the future (contained) and tells the handle "cancelled". Out
+/// of line, so that the poll path keeps only the flag check.
+#[cold]
+#[inline(never)]
+fn cancel<F: Future>(task: Pin<&mut Contained<F>>, join: &JoinState<F::Output>) {
+    task.cancel();
+    join.finish(Err(JoinError::cancelled()));
 }

@@ -302,13 +302,21 @@ impl Reactor {
 
     /// Cancels a timer, returning its waker if it had not fired yet.
     pub(crate) fn remove_timer(&self, id: TimerId) -> Option<Waker> {
-        self.timers.try_borrow_mut().ok()?.remove(id)
+        // The store is borrowed only inside the reactor's own calls, which run no waker
+        // (the module rule), so a `Sleep` cannot be dropped meanwhile. If that rule were
+        // broken, a release build keeps the timer (one late, harmless wake) over panicking.
+        let timers = self.timers.try_borrow_mut();
+        debug_assert!(timers.is_ok(), "a timer was cancelled while the store was borrowed");
+        timers.ok()?.remove(id)
     }
 }
 
 /// Puts an emptied buffer back if it has more capacity than the one there now.
 fn restore_capacity<T>(cell: &RefCell<Vec<T>>, buffer: Vec<T>) {
-    if let Ok(mut current) = cell.try_borrow_mut() {
+    let current = cell.try_borrow_mut();
+    // Only `turn` borrows these buffers, and a turn never runs inside another.
+    debug_assert!(current.is_ok(), "a reactor buffer is borrowed across turns");
+    if let Ok(mut current) = current {
         if current.capacity() < buffer.capacity() && current.is_empty() {
             *current = buffer;
         }
