@@ -67,6 +67,7 @@ fn abort_before_the_first_poll_never_polls() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn abort_of_a_task_parked_on_io_and_timer() {
     with_watchdog(WATCHDOG, || {
         let rt = corio::Runtime::new().unwrap();

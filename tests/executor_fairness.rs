@@ -40,6 +40,7 @@ fn spinner(stop: Rc<Cell<bool>>, limit: Duration) -> corio::JoinHandle<Result<u6
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn task_yielding_forever_cannot_starve_a_tcp_round_trip() {
     const ROUNDS: usize = 20;
     with_watchdog(WATCHDOG, || {
@@ -109,6 +110,7 @@ fn task_yielding_forever_cannot_starve_timers_or_other_tasks() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn flooded_socket_reader_cannot_starve_timers_or_yielding_tasks() {
     with_watchdog(WATCHDOG, || {
         let listener_std = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -193,7 +193,7 @@ fn panic_in_drop_while_the_runtime_drops_does_not_stop_the_other_drops() {
 
 #[test]
 fn many_tasks_panicking_at_once_leave_the_rest_running() {
-    const EACH: usize = 200;
+    const EACH: usize = if cfg!(miri) { 20 } else { 200 }; // unwinding is slow in Miri
     with_watchdog(WATCHDOG, || {
         corio::block_on(async {
             let mut bad = Vec::new();
@@ -224,6 +224,7 @@ fn many_tasks_panicking_at_once_leave_the_rest_running() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn panic_escaping_block_on_drops_the_tasks_and_leaves_the_thread_clean() {
     with_watchdog(WATCHDOG, || {
         let drops = DropCounter::new();

@@ -178,7 +178,7 @@ fn wake_of_spawned_task_from_another_thread_ends_the_blocking_wait() {
 
 #[test]
 fn many_tasks_woken_from_several_threads_each_run_exactly_twice() {
-    const TASKS: usize = 400;
+    const TASKS: usize = if cfg!(miri) { 50 } else { 400 };
     const THREADS: usize = 4;
     with_watchdog(WATCHDOG, || {
         corio::block_on(async {

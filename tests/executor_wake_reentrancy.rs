@@ -125,6 +125,7 @@ async fn pair() -> (TcpStream, TcpStream) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn wake_from_the_reactor_may_drop_sources_sleeps_and_tasks_and_spawn() {
     with_watchdog(WATCHDOG, || {
         let rt = Runtime::new().unwrap();
@@ -193,6 +194,7 @@ fn wake_from_the_reactor_may_drop_sources_sleeps_and_tasks_and_spawn() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn waker_dropped_inside_its_own_wake_may_drop_sources() {
     with_watchdog(WATCHDOG, || {
         let rt = Runtime::new().unwrap();
@@ -288,6 +290,7 @@ fn join_waker_may_poll_and_drop_the_handle_it_was_woken_for() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn replacing_a_parked_waker_whose_drop_deregisters_a_source_does_not_panic() {
     with_watchdog(WATCHDOG, || {
         let rt = Runtime::new().unwrap();

@@ -14,7 +14,8 @@ use std::time::Duration;
 use common_exec::{with_watchdog, yield_until, Signal};
 
 const WATCHDOG: Duration = Duration::from_secs(30);
-const STORM: usize = 1_000_000;
+/// Under Miri a thousand wakes: the same batching, interpreted in seconds.
+const STORM: usize = if cfg!(miri) { 1_000 } else { 1_000_000 };
 
 /// A task that parks forever (until `stop`), publishing its latest waker and counting polls.
 struct Parked {
@@ -62,7 +63,15 @@ impl Parked {
 async fn settle() {
     let signal = Signal::new();
     let s = signal.clone();
-    let t = thread::spawn(move || s.set());
+    // The thread sets the flag only once main is parked on it: set earlier, `wait` would be
+    // ready at its first poll, main would never give way, and the remote queue (collected
+    // when the local one runs dry) would stay uncollected through the yields below.
+    let t = thread::spawn(move || {
+        while s.parked_waker().is_none() {
+            thread::yield_now();
+        }
+        s.set()
+    });
     signal.wait().await;
     t.join().unwrap();
     for _ in 0..5 {

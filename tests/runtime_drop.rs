@@ -115,6 +115,7 @@ fn fill(rt: &Runtime, drops: &Drops) -> (Vec<JoinHandle<()>>, Waker) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn dropping_the_runtime_drops_every_pending_future_once_and_closes_every_fd() {
     let _serial = serial();
     with_watchdog(WATCHDOG, || {
@@ -147,6 +148,7 @@ fn dropping_the_runtime_drops_every_pending_future_once_and_closes_every_fd() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn handles_of_a_dropped_runtime_resolve_inside_another_runtime() {
     let _serial = serial();
     with_watchdog(WATCHDOG, || {
@@ -164,6 +166,7 @@ fn handles_of_a_dropped_runtime_resolve_inside_another_runtime() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn repeated_runtime_drops_with_pending_io_leak_no_fds() {
     const ROUNDS: usize = 30;
     let _serial = serial();
@@ -181,6 +184,7 @@ fn repeated_runtime_drops_with_pending_io_leak_no_fds() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn stream_that_outlives_its_runtime_closes_its_fds_when_dropped() {
     let _serial = serial();
     with_watchdog(WATCHDOG, || {

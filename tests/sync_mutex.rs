@@ -256,7 +256,7 @@ fn owned_guards_move_into_spawned_tasks() {
 #[test]
 fn threads_with_their_own_runtimes_contend_on_one_mutex() {
     const THREADS: usize = 4;
-    const ROUNDS: usize = 250;
+    const ROUNDS: usize = if cfg!(miri) { 25 } else { 250 };
     with_watchdog(WATCHDOG, || {
         let mutex = Arc::new(Mutex::new(0usize));
         let held = Arc::new(AtomicBool::new(false));

@@ -273,7 +273,7 @@ fn notify_one_from_a_plain_thread_wakes_a_task_parked_in_block_on() {
 
 #[test]
 fn ping_pong_between_a_thread_and_a_task_loses_no_notification() {
-    const ROUNDS: usize = 2000;
+    const ROUNDS: usize = if cfg!(miri) { 100 } else { 2000 };
     with_watchdog(WATCHDOG, || {
         let ping = Arc::new(Notify::new());
         let (pong_tx, pong_rx) = mpsc::channel::<usize>();

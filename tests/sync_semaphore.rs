@@ -381,7 +381,7 @@ fn an_acquire_cancelled_by_a_timeout_leaves_no_waiter_behind() {
 #[test]
 fn threads_with_their_own_runtimes_share_one_semaphore() {
     const THREADS: usize = 4;
-    const ROUNDS: usize = 300;
+    const ROUNDS: usize = if cfg!(miri) { 30 } else { 300 };
     const LIMIT: usize = 2;
     with_watchdog(WATCHDOG, || {
         let sem = Arc::new(Semaphore::new(LIMIT));

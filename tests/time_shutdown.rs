@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use corio::time::{interval, sleep, timeout, MissedTickBehavior, Sleep};
 use corio::JoinHandle;
-use time_common::{poll_noop, poll_once, runtimes, with_watchdog, DropGuard};
+use time_common::{margin, poll_noop, poll_once, runtimes, with_watchdog, DropGuard};
 
 const WATCHDOG: Duration = Duration::from_secs(20);
 
@@ -126,8 +126,8 @@ fn a_new_runtime_after_a_dropped_one_has_working_timers() {
     with_watchdog(WATCHDOG, || {
         let first = corio::Runtime::new().unwrap();
         first.block_on(async {
-            corio::spawn(sleep(Duration::from_millis(5)));
-            let mut s = sleep(Duration::from_millis(5));
+            corio::spawn(sleep(margin(Duration::from_millis(5))));
+            let mut s = sleep(margin(Duration::from_millis(5)));
             assert!(poll_once(&mut s).await.is_pending());
         });
         drop(first);

@@ -13,7 +13,7 @@ use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use corio::time::{sleep, sleep_until, timeout_at, Sleep};
-use time_common::{counted, poll_noop, poll_once, runtimes, with_watchdog, Gate};
+use time_common::{counted, margin, poll_noop, poll_once, runtimes, with_watchdog, Gate};
 
 const WATCHDOG: Duration = Duration::from_secs(20);
 
@@ -30,7 +30,7 @@ fn a_dropped_timer_never_wakes_its_task() {
     with_watchdog(WATCHDOG, || {
         for (name, runtime) in runtimes() {
             runtime.block_on(async {
-                let deadline = Instant::now() + Duration::from_millis(30);
+                let deadline = Instant::now() + margin(Duration::from_millis(30));
                 let gate = Gate::new();
 
                 let g = gate.clone();
@@ -66,7 +66,7 @@ fn a_dropped_timer_never_wakes_its_task() {
                 let polls = [plain_polls, timeout_polls, reset_polls];
 
                 // Wait well past the dropped timers' deadline, on a timer of our own.
-                sleep_until(deadline + Duration::from_millis(50)).await;
+                sleep_until(deadline + margin(Duration::from_millis(50))).await;
                 // Let anything a stray wake queued run.
                 for _ in 0..3 {
                     corio::task::yield_now().await;
@@ -124,7 +124,7 @@ fn a_sleep_dropped_from_a_waker_drop_is_still_cancelled() {
             let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
             let counting = Waker::from(counter.clone());
             // B: registered with the counting waker, then handed to the hook.
-            let mut b = sleep(Duration::from_millis(20));
+            let mut b = sleep(margin(Duration::from_millis(20)));
             let poll = Pin::new(&mut b).poll(&mut Context::from_waker(&counting));
             assert!(poll.is_pending());
             HELD_SLEEP.with(|s| *s.borrow_mut() = Some(b));
@@ -140,7 +140,7 @@ fn a_sleep_dropped_from_a_waker_drop_is_still_cancelled() {
             assert!(poll_noop(&mut a).is_pending());
             assert!(HELD_SLEEP.with(|s| s.borrow().is_none()), "the hook ran");
             // Past B's deadline: B's waker must not have been woken.
-            sleep(Duration::from_millis(60)).await;
+            sleep(margin(Duration::from_millis(60))).await;
             let wakes = counter.0.load(Ordering::SeqCst);
             assert_eq!(wakes, 0, "the dropped sleep's timer fired");
         });

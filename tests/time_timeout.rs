@@ -32,6 +32,7 @@ const SLACK: Duration = Duration::from_secs(2);
 /// and the stream is untouched: still registered, and a later read gets the bytes the
 /// peer sends afterwards.
 #[test]
+#[cfg_attr(miri, ignore)]
 fn timeout_on_a_silent_read_elapses_and_the_stream_stays_usable() {
     with_watchdog(WATCHDOG, || {
         for (name, runtime) in runtimes() {
@@ -73,6 +74,7 @@ fn timeout_on_a_silent_read_elapses_and_the_stream_stays_usable() {
 /// `timeout` around `accept` on a listener nobody connects to gives `Elapsed`; the
 /// listener keeps working afterwards.
 #[test]
+#[cfg_attr(miri, ignore)]
 fn timeout_on_accept_elapses_and_the_listener_stays_usable() {
     with_watchdog(WATCHDOG, || {
         for (name, runtime) in runtimes() {
@@ -110,6 +112,7 @@ fn timeout_on_accept_elapses_and_the_listener_stays_usable() {
 /// gives `Elapsed`; what was written before the deadline arrives intact, and the stream
 /// can still write once the peer drains.
 #[test]
+#[cfg_attr(miri, ignore)]
 fn timeout_on_a_blocked_write_all_elapses() {
     with_watchdog(WATCHDOG, || {
         for (name, runtime) in runtimes() {
@@ -227,6 +230,7 @@ fn saturate(addr: SocketAddr) -> Option<Vec<std::net::TcpStream>> {
 /// is deregistered (`registered_sources` back to its baseline) and closed (the descriptor
 /// seen in SYN_SENT during the connect is no longer a connecting socket).
 #[test]
+#[cfg_attr(miri, ignore)]
 fn connect_timeout_to_a_peer_that_never_answers() {
     with_watchdog(WATCHDOG, || {
         let (_listener, addr) = tiny_backlog_listener();
@@ -302,6 +306,7 @@ const TICK: Duration = Duration::from_millis(20);
 /// a task sleeping `TICK` at a time still wakes on time: never early, never more than
 /// 250 ms late, on the default backend and on poll(2).
 #[test]
+#[cfg_attr(miri, ignore)]
 fn timers_stay_on_time_beside_a_loopback_flood() {
     with_watchdog(Duration::from_secs(30), || {
         for (name, runtime) in runtimes() {

@@ -306,7 +306,10 @@ impl Reactor {
         // (the module rule), so a `Sleep` cannot be dropped meanwhile. If that rule were
         // broken, a release build keeps the timer (one late, harmless wake) over panicking.
         let timers = self.timers.try_borrow_mut();
-        debug_assert!(timers.is_ok(), "a timer was cancelled while the store was borrowed");
+        debug_assert!(
+            timers.is_ok(),
+            "a timer was cancelled while the store was borrowed"
+        );
         timers.ok()?.remove(id)
     }
 }

@@ -313,6 +313,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore)]
     fn wakes_in_order_in_batches_with_no_lock_held() {
         let (list, woken) = queue(100);
         let mut relocks = 0;
@@ -336,6 +337,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore)]
     fn a_panic_after_gathering_still_wakes_with_no_lock_held() {
         let (list, woken) = queue(10);
         let result = catch_unwind(AssertUnwindSafe(|| {

@@ -180,6 +180,7 @@ pub fn with_watchdog<T: Send + 'static>(
     limit: Duration,
     body: impl FnOnce() -> T + Send + 'static,
 ) -> T {
+    let limit = watchdog_limit(limit);
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let worker = std::thread::Builder::new()
         .name("watched-test-body".into())
@@ -197,6 +198,16 @@ pub fn with_watchdog<T: Send + 'static>(
         Err(mpsc::RecvTimeoutError::Timeout) => {
             panic!("watchdog: the test body was still running after {limit:?} (a hang)")
         }
+    }
+}
+
+/// The hang limit in force: `limit`, or ten times it under Miri, whose clock advances with
+/// every interpreted step, so a healthy body there uses far more clock time than natively.
+fn watchdog_limit(limit: Duration) -> Duration {
+    if cfg!(miri) {
+        limit * 10
+    } else {
+        limit
     }
 }
 

@@ -144,6 +144,9 @@ pub fn with_watchdog<T: Send + 'static>(
     limit: Duration,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> T {
+    // Miri's clock advances with every interpreted step: a healthy body uses far more
+    // clock time there than natively.
+    let limit = if cfg!(miri) { limit * 10 } else { limit };
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
         let out = f();
@@ -163,14 +166,29 @@ pub fn with_watchdog<T: Send + 'static>(
 }
 
 /// The runtimes every timing test runs on: the default one (`CORIO_BACKEND` or the OS
-/// default) and poll(2), by name for the messages.
+/// default) and poll(2), by name for the messages. Under Miri the default one only: Miri
+/// emulates epoll but not poll(2).
 pub fn runtimes() -> Vec<(&'static str, Runtime)> {
     let default = Runtime::new().expect("default runtime");
+    if cfg!(miri) {
+        return vec![(default.backend_name(), default)];
+    }
     let poll = Runtime::builder()
         .backend(Backend::Poll)
         .build()
         .expect("poll runtime");
     vec![(default.backend_name(), default), ("poll", poll)]
+}
+
+/// `d` as a test's margin between deadlines: as is natively; a thousand times longer under
+/// Miri, whose clock advances with every interpreted step (30 ms there is a few thousand
+/// steps) while sleeping with every thread idle costs nothing.
+pub fn margin(d: Duration) -> Duration {
+    if cfg!(miri) {
+        d * 1000
+    } else {
+        d
+    }
 }
 
 /// The median of `values` (sorted in place).

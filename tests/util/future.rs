@@ -27,8 +27,10 @@ pub async fn timeout<F: Future>(limit: Duration, future: F) -> Result<F::Output,
     .await
 }
 
-/// Like [`timeout`], but panics with `what` when time runs out.
+/// Like [`timeout`], but panics with `what` when time runs out: a guard against a hang.
+/// Under Miri the limit is ten times longer: its clock advances with every interpreted step.
 pub async fn within<F: Future>(limit: Duration, what: &str, future: F) -> F::Output {
+    let limit = if cfg!(miri) { limit * 10 } else { limit };
     match timeout(limit, future).await {
         Ok(out) => out,
         Err(Elapsed) => panic!("timed out after {limit:?}: {what}"),

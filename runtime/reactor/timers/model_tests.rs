@@ -235,6 +235,7 @@ fn run(seed0: u64, rounds: usize, mode: u32) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)]
 fn matches_a_brute_force_model_around_level_boundaries() {
     for seed in 1..SEEDS {
         for mode in 0..8 {
