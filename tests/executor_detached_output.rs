@@ -9,20 +9,8 @@ mod common_exec;
 use std::panic::{catch_unwind, panic_any, AssertUnwindSafe};
 use std::rc::Rc;
 
-use common_exec::{counted, yield_until, DropCounter, DropGuard};
+use common_exec::{bystander, counted, yield_until, DropCounter, DropGuard, PanicsOnDrop};
 use corio::Runtime;
-
-/// Counts its drop, then panics with `message`.
-struct PanicsOnDrop {
-    _counted: DropGuard,
-    message: &'static str,
-}
-
-impl Drop for PanicsOnDrop {
-    fn drop(&mut self) {
-        panic!("{}", self.message);
-    }
-}
 
 /// Counts its drop, then panics with a `PanicsOnDrop` payload: dropping that payload
 /// panics again.
@@ -51,14 +39,6 @@ fn escaped_panics_fail<T>(body: impl FnOnce() -> T) -> T {
             panic!("a panic escaped the runtime: {message:?}");
         }
     }
-}
-
-/// A task that yields a few times and returns `value`, to show the runtime kept going.
-async fn bystander(value: u32) -> u32 {
-    for _ in 0..5 {
-        corio::task::yield_now().await;
-    }
-    value
 }
 
 #[test]

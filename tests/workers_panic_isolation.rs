@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use common_exec::{panic_message, with_watchdog, DropCounter, DropGuard};
+use common_exec::{bystander, panic_message, with_watchdog, DropCounter, PanicsOnDrop};
 use corio::workers::Workers;
 use corio::JoinError;
 
@@ -22,26 +22,6 @@ fn one_worker() -> Workers {
         .workers(1)
         .build_workers()
         .unwrap()
-}
-
-/// Counts its drop, then panics with `message`.
-struct PanicsOnDrop {
-    _counted: DropGuard,
-    message: &'static str,
-}
-
-impl Drop for PanicsOnDrop {
-    fn drop(&mut self) {
-        panic!("{}", self.message);
-    }
-}
-
-/// A task that yields a few times and returns `value`, to show its worker kept going.
-async fn bystander(value: u32) -> u32 {
-    for _ in 0..5 {
-        corio::task::yield_now().await;
-    }
-    value
 }
 
 #[test]

@@ -262,3 +262,25 @@ pub fn n(count: &Arc<AtomicUsize>) -> usize {
 pub fn assert_send<T: Send>() {}
 pub fn assert_sync<T: Sync>() {}
 pub fn assert_send_val<T: Send>(_: &T) {}
+
+/// Counts its drop, then panics with `message`: a task output or panic payload whose `Drop`
+/// panics.
+pub struct PanicsOnDrop {
+    pub _counted: DropGuard,
+    pub message: &'static str,
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("{}", self.message);
+    }
+}
+
+/// A task that yields a few times and returns `value`, to show the runtime (or worker) it
+/// ran on kept going.
+pub async fn bystander(value: u32) -> u32 {
+    for _ in 0..5 {
+        corio::task::yield_now().await;
+    }
+    value
+}
