@@ -185,7 +185,7 @@ impl<T: AsRawFd> Source<T> {
         short_read: ShortRead,
     ) -> Poll<io::Result<usize>> {
         if !buf.is_empty() && !self.registration.is_ready(Direction::Read) {
-            ready!(self.registration.park(cx, Direction::Read))?;
+            return self.registration.park(cx, Direction::Read).map(Err);
         }
         self.recv_now(cx, buf, short_read)
     }
@@ -214,7 +214,7 @@ impl<T: AsRawFd> Source<T> {
     #[inline]
     pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if !buf.is_empty() && !self.registration.is_ready(Direction::Write) {
-            ready!(self.registration.park(cx, Direction::Write))?;
+            return self.registration.park(cx, Direction::Write).map(Err);
         }
         self.send_now(cx, buf)
     }

@@ -50,7 +50,7 @@ impl Registration {
         if self.is_ready(dir) {
             return Poll::Ready(Ok(()));
         }
-        self.park(cx, dir)
+        self.park(cx, dir).map(Err)
     }
 
     /// Whether the readiness bits say `dir` may make progress.
@@ -60,10 +60,12 @@ impl Registration {
     }
 
     /// Parks `cx`'s waker as `dir`'s stored waker and re-arms the backend if it needs
-    /// that: `Pending`, or the backend's error. The slow half of `poll_ready`, kept out of
-    /// line so the ready check inlines small.
+    /// that: `Pending` once parked, or `Ready` with the backend's error. Parking never
+    /// makes the direction ready, so there is no `Ready(Ok)`: callers return
+    /// `park(..).map(Err)`. The slow half of `poll_ready`, kept out of line so the ready
+    /// check inlines small.
     #[inline(never)]
-    pub(crate) fn park(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+    pub(crate) fn park(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Error> {
         let replaced = self.io.park(dir, cx.waker());
         let rearmed = self.reactor.rearm(self.fd, self.key, &self.io, dir);
         // After every use of the reactor: a waker's wake or drop may drop a source.
@@ -72,7 +74,7 @@ impl Registration {
         }
         match rearmed {
             Ok(()) => Poll::Pending,
-            Err(e) => Poll::Ready(Err(e)),
+            Err(e) => Poll::Ready(e),
         }
     }
 
@@ -81,19 +83,20 @@ impl Registration {
         Waiter::new(self, dir)
     }
 
-    /// Parks a [`Waiter`]'s entry, like [`park`](Self::park) does the stored waker.
+    /// Parks a [`Waiter`]'s entry, like [`park`](Self::park) does the stored waker, with
+    /// the same result: `Pending`, or `Ready` with the backend's error.
     pub(super) fn park_entry(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
         entry: &mut Option<usize>,
-    ) -> Poll<io::Result<()>> {
+    ) -> Poll<io::Error> {
         let displaced = self.io.park_entry(dir, entry, cx.waker());
         let rearmed = self.reactor.rearm(self.fd, self.key, &self.io, dir);
         drop(displaced); // after every use of the reactor, as in `park`
         match rearmed {
             Ok(()) => Poll::Pending,
-            Err(e) => Poll::Ready(Err(e)),
+            Err(e) => Poll::Ready(e),
         }
     }
 

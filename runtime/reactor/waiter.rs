@@ -40,7 +40,9 @@ impl<'a> Waiter<'a> {
         if self.registration.is_ready(self.dir) {
             return Poll::Ready(Ok(()));
         }
-        self.registration.park_entry(cx, self.dir, &mut self.entry)
+        self.registration
+            .park_entry(cx, self.dir, &mut self.entry)
+            .map(Err)
     }
 }
 
