@@ -4,14 +4,16 @@
 //! and every ordering the memory model allows.
 //!
 //! Only re-exports: a normal build compiles exactly the `std` code it would without this
-//! module. The protocols that go through it are the remote wake (`executor/waker.rs`,
-//! `sys/notify.rs`), `sync::oneshot` and `sync::Notify`.
+//! module. The protocols that go through it are the remote wake (`sys/remote_queue.rs`,
+//! `executor/waker.rs`), `sync::oneshot`, `sync::Notify`, `sync::Semaphore` (and so
+//! `sync::Mutex`), the blocking pool's hand-off (`task/blocking.rs`) and `spawn_on`'s abort
+//! (`workers/remote.rs`). Their `const fn new` become plain `fn new` under loom, whose
+//! constructors are not `const`.
 //!
 //! Left on `std` on purpose:
 //! - `Arc` in `executor/waker.rs`: `futures_task::ArcWake` needs `std::sync::Arc`.
-//! - `Mutex` in `sync::Semaphore`: its `const fn new` builds `sync::Mutex`'s `const fn
-//!   new`, and loom's constructors are not `const`.
-//! - Statics (the blocking pool's `POOL`, its fork flag): loom types cannot live in one.
+//! - Statics (the blocking pool's `POOL`, its fork flag): loom types cannot live in one,
+//!   so the blocking pool's model builds its own `Pool`.
 //!
 //! Under loom, `AtomicBool::store` is a swap: loom 0.7 lets a plain store that races a
 //! read-modify-write slip between the RMW's read and its write (tokio-rs/loom#254), a
@@ -21,17 +23,92 @@
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64};
+/// The condition variable of a wait that a notification or a timeout ends (the blocking
+/// pool's idle threads).
+#[cfg(not(loom))]
+pub(crate) use std::sync::Condvar as TimedCondvar;
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+#[cfg(not(loom))]
+pub(crate) use std::thread;
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::AtomicU64;
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+#[cfg(loom)]
+pub(crate) use loom::thread;
 
-/// A doorbell fd as loom sees it (syscalls cannot be modelled): `sys::Notifier` rings it
-/// where it would write its eventfd, and a model's reactor waits on it where it would sit
-/// in `select`. Its lock and condition variable are loom's, so a wait that no ring ends
+/// `std::sync::Condvar`'s `wait_timeout` as a loom model sees time, which loom does not
+/// model (its own `wait_timeout` never times out). Time passes in one step, when the
+/// model calls [`expire`](Self::expire), say from a thread of its own so that loom tries
+/// it at every point: a wait in progress then ends timed out, and every later wait times
+/// out at once. A wait that a notification and the expiry both end reports the timeout,
+/// as `pthread_cond_timedwait` may: the worst case for the waiter's caller.
+#[cfg(loom)]
+#[derive(Debug)]
+pub(crate) struct TimedCondvar {
+    condvar: Condvar,
+    /// Set by `expire`, under the waiters' lock.
+    expired: AtomicBool,
+}
+
+/// Whether a [`TimedCondvar`] wait timed out (`std::sync::WaitTimeoutResult`, whose
+/// constructor is private).
+#[cfg(loom)]
+#[derive(Debug)]
+pub(crate) struct WaitTimeoutResult(bool);
+
+#[cfg(loom)]
+impl WaitTimeoutResult {
+    pub(crate) fn timed_out(&self) -> bool {
+        self.0
+    }
+}
+
+#[cfg(loom)]
+impl TimedCondvar {
+    pub(crate) fn new() -> Self {
+        TimedCondvar {
+            condvar: Condvar::new(),
+            expired: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn notify_one(&self) {
+        self.condvar.notify_one();
+    }
+
+    /// Waits for a notification or the expiry; `_timeout` stands for any length of time.
+    pub(crate) fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        _timeout: std::time::Duration,
+    ) -> std::sync::LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        use std::sync::atomic::Ordering::Relaxed; // read and written under the lock
+        if self.expired.load(Relaxed) {
+            return Ok((guard, WaitTimeoutResult(true)));
+        }
+        let guard = self.condvar.wait(guard).unwrap_or_else(|e| e.into_inner());
+        let timed_out = WaitTimeoutResult(self.expired.load(Relaxed));
+        Ok((guard, timed_out))
+    }
+
+    /// The timeout elapses for every wait on this condition variable, present and future.
+    /// `lock` is the mutex the waiters hold: taking it orders the expiry against their
+    /// check of `expired`, so no waiter misses it.
+    #[cfg(test)]
+    pub(crate) fn expire<T>(&self, lock: &Mutex<T>) {
+        let _waiters_lock = lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.expired
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.condvar.notify_all();
+    }
+}
+
+/// A doorbell fd as loom sees it (syscalls cannot be modelled): `sys::notify::Doorbell`
+/// rings it where it would write its eventfd, and a model's reactor waits on it where it
+/// would sit in `select`. Its lock and condition variable are loom's, so a wait that no ring ends
 /// is a deadlock loom reports.
 #[cfg(loom)]
 pub(crate) struct ModelDoorbell {

@@ -1,4 +1,4 @@
-//! Loom models of `sync::oneshot` and `sync::Notify` across threads:
+//! Loom models of `sync::oneshot`, `sync::Notify` and `sync::Semaphore` across threads:
 //! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_sync`.
 //!
 //! Their locks come from loom in this build (`runtime/std_or_loom.rs`), so loom explores
@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use corio::sync::{oneshot, Notify};
+use corio::sync::{oneshot, Notify, Semaphore};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
@@ -123,5 +123,42 @@ fn loom_notify_one_passes_on_from_a_dropped_waiter() {
         // The one notification was used up: a fresh waiter waits.
         let mut third = Box::pin(notify.notified());
         assert!(third.as_mut().poll(&mut cx).is_pending());
+    });
+}
+
+/// A permit given back on another thread races the drop (cancellation) of the waiter at
+/// the front of the queue, which it may be handed to: the permit then passes on to the
+/// next waiter, never lost, never counted twice; the dropped waiter is woken at most once
+/// and no entry outlives its future (each waker ends with its one owner, ours).
+#[test]
+fn loom_semaphore_release_passes_on_from_a_dropped_acquire() {
+    loom::model(|| {
+        let semaphore: &'static Semaphore = Box::leak(Box::new(Semaphore::new(1)));
+        let held = semaphore.try_acquire().unwrap();
+        let (first_woken, first_waker) = counting_waker();
+        let (second_woken, second_waker) = counting_waker();
+        let mut first = Box::pin(semaphore.acquire());
+        let mut second = Box::pin(semaphore.acquire());
+        assert!(poll(&mut first, &first_waker).is_pending());
+        assert!(poll(&mut second, &second_waker).is_pending());
+        let releaser = thread::spawn(move || drop(held));
+        drop(first);
+        releaser.join().unwrap();
+        assert_eq!(
+            second_woken.0.load(Ordering::Acquire),
+            1,
+            "the permit did not reach the second waiter"
+        );
+        let Poll::Ready(Ok(permit)) = poll(&mut second, &second_waker) else {
+            panic!("the woken waiter has no permit");
+        };
+        drop(second);
+        assert_eq!(semaphore.available_permits(), 0);
+        drop(permit);
+        assert_eq!(semaphore.available_permits(), 1);
+        assert!(first_woken.0.load(Ordering::Acquire) <= 1);
+        drop((first_waker, second_waker));
+        assert_eq!(Arc::strong_count(&first_woken), 1, "an entry kept a waker");
+        assert_eq!(Arc::strong_count(&second_woken), 1, "an entry kept a waker");
     });
 }

@@ -51,7 +51,18 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`.
+    #[cfg(not(loom))]
     pub const fn new(value: T) -> Self {
+        Mutex {
+            semaphore: Semaphore::new(1),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// An unlocked mutex holding `value` (not `const` in the loom build, whose
+    /// [`Semaphore::new`] is not).
+    #[cfg(loom)]
+    pub fn new(value: T) -> Self {
         Mutex {
             semaphore: Semaphore::new(1),
             data: UnsafeCell::new(value),

@@ -23,12 +23,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::permit::{OwnedSemaphorePermit, SemaphorePermit};
 use super::waiters::{wake_in_batches, WaitList};
 use crate::coop;
+use crate::std_or_loom::{Mutex, MutexGuard};
 
 /// A counting semaphore. `Send + Sync`; share it by reference or in an `Arc`.
 pub struct Semaphore {
@@ -39,6 +40,17 @@ struct State {
     permits: usize,
     closed: bool,
     waiters: WaitList<Waiter>,
+}
+
+impl State {
+    const fn new(permits: usize) -> State {
+        assert!(permits <= Semaphore::MAX_PERMITS, "too many permits");
+        State {
+            permits,
+            closed: false,
+            waiters: WaitList::new(),
+        }
+    }
 }
 
 struct Waiter {
@@ -55,14 +67,22 @@ impl Semaphore {
     ///
     /// # Panics
     /// If `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
+    #[cfg(not(loom))]
     pub const fn new(permits: usize) -> Self {
-        assert!(permits <= Self::MAX_PERMITS, "too many permits");
         Semaphore {
-            state: Mutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+            state: Mutex::new(State::new(permits)),
+        }
+    }
+
+    /// A semaphore holding `permits` permits (not `const` in the loom build, whose
+    /// `Mutex::new` is not).
+    ///
+    /// # Panics
+    /// If `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
+    #[cfg(loom)]
+    pub fn new(permits: usize) -> Self {
+        Semaphore {
+            state: Mutex::new(State::new(permits)),
         }
     }
 
@@ -250,7 +270,7 @@ impl<'a> Future for Acquire<'a> {
         };
         if state.waiters.is_linked(key) {
             let waiter = state.waiters.get_mut(key);
-            let stale = crate::waker_slot::store(&mut waiter.waker, cx.waker());
+            let stale = crate::stored_waker::replace(&mut waiter.waker, cx.waker());
             drop(state);
             drop(stale); // outside the lock
             return Poll::Pending;

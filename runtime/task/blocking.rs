@@ -14,9 +14,9 @@ use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::std_or_loom::{thread, Mutex, MutexGuard, TimedCondvar};
 use crate::sync::oneshot;
 use crate::JoinHandle;
 
@@ -29,7 +29,8 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 
 struct Pool {
     state: Mutex<PoolState>,
-    work: Condvar,
+    /// Where idle threads wait for a job, until [`KEEP_ALIVE`] passes.
+    work: TimedCondvar,
 }
 
 #[derive(Default)]
@@ -76,10 +77,7 @@ fn install_pool() -> &'static Pool {
         unsafe { libc::pthread_atfork(None, None, Some(forget_pool_in_child)) };
         FORK_HANDLER_REGISTERED.store(true, Ordering::Release);
     }
-    let fresh = Box::into_raw(Box::new(Pool {
-        state: Mutex::new(PoolState::default()),
-        work: Condvar::new(),
-    }));
+    let fresh = Box::into_raw(Box::new(Pool::new()));
     match POOL.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
         // SAFETY: `fresh` is now published and, like every pool, never freed.
         Ok(_) => unsafe { &*fresh },
@@ -105,6 +103,13 @@ extern "C" fn forget_pool_in_child() {
 }
 
 impl Pool {
+    fn new() -> Pool {
+        Pool {
+            state: Mutex::new(PoolState::default()),
+            work: TimedCondvar::new(),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, PoolState> {
         // Jobs run outside the lock, so a poisoned lock only means a panic elsewhere.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -125,7 +130,7 @@ impl Pool {
         }
         state.threads += 1;
         drop(state);
-        let started = std::thread::Builder::new()
+        let started = thread::Builder::new()
             .name("corio-blocking".into())
             .spawn(move || self.work_loop());
         if started.is_err() {
@@ -158,6 +163,10 @@ impl Pool {
             state = next;
             state.idle -= 1;
             state.notified = state.notified.saturating_sub(1);
+            // The queue is looked at again, under the lock, before leaving: `execute` may
+            // have counted this thread as idle and handed it a job just as its wait timed
+            // out, and would start no other thread for that job (the loom model in
+            // `blocking_loom.rs` runs this race).
             if timeout.timed_out() && state.queue.is_empty() {
                 state.threads -= 1;
                 return;
@@ -210,3 +219,7 @@ where
 pub fn blocking_threads() -> usize {
     pool().lock().threads
 }
+
+#[cfg(all(test, loom))]
+#[path = "blocking_loom.rs"]
+mod loom_models;

@@ -36,10 +36,9 @@ use std::thread;
 use std::time::Duration;
 
 pub use remote::RemoteJoinHandle;
-use remote::{AbortState, RemoteTask};
 
 use crate::executor::drop_contained;
-use crate::sync::{mpsc, oneshot};
+use crate::sync::mpsc;
 use crate::sys::Backend;
 use crate::JoinError;
 
@@ -342,29 +341,17 @@ impl WorkersHandle {
             )
         })?;
         let location = std::panic::Location::caller(); // the spawn site reports name
-        let (tx, rx) = oneshot::channel();
-        let abort = Arc::new(AbortState::default());
-        let task_abort = abort.clone();
+        let (task_end, handle) = remote::link();
         let job = Box::new(move || match catch_unwind(AssertUnwindSafe(make)) {
             Ok(future) => {
-                let task = async move {
-                    let result = RemoteTask::new(future, task_abort).await;
-                    if let Err(unsent) = tx.send(result) {
-                        drop_contained(unsent); // the handle is gone: nobody to tell
-                    }
-                };
                 // Always a runtime here: jobs run inside the worker's block_on.
-                let _ = crate::executor::try_spawn_at(task, None, location);
+                let _ = crate::executor::try_spawn_at(task_end.run(future), None, location);
             }
-            Err(payload) => {
-                if let Err(unsent) = tx.send(Err(JoinError::panic(payload))) {
-                    drop_contained(unsent);
-                }
-            }
+            Err(payload) => task_end.fail(JoinError::panic(payload)),
         });
         jobs.send(Job::Spawn(job))
             .map_err(|_| io::Error::new(io::ErrorKind::NotConnected, "the workers have stopped"))?;
-        Ok(RemoteJoinHandle::new(rx, abort))
+        Ok(handle)
     }
 }
 

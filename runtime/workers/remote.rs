@@ -1,21 +1,68 @@
 //! A task started on another worker: the future that runs it there (catching its panic,
 //! honouring a cross-thread abort) and the handle the spawner awaits.
+//!
+//! The two ends share two things: a `oneshot` channel that carries the one outcome to
+//! the handle, and an `AbortState` that carries an abort to the task. An abort and the
+//! task's finishing may race; the task settles it on its own thread, at each poll: an
+//! abort seen before the poll cancels it (the future is dropped there, the outcome is
+//! `Err(cancelled)`), an abort that comes later finds the outcome already decided. The
+//! loom models in `remote_loom.rs` run both races.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
 use crate::executor::{drop_contained, Contained};
+use crate::std_or_loom::Mutex;
 use crate::sync::oneshot;
 use crate::JoinError;
 
+/// A remote task's two ends: the [`TaskEnd`] that goes to the owner worker, and the
+/// handle that stays with the spawner.
+pub(super) fn link<T>() -> (TaskEnd<T>, RemoteJoinHandle<T>) {
+    let (outcome, result) = oneshot::channel();
+    let abort = Arc::new(AbortState::default());
+    let handle = RemoteJoinHandle {
+        result: Some(result),
+        abort: abort.clone(),
+    };
+    (TaskEnd { outcome, abort }, handle)
+}
+
+/// The worker's end of a remote task, before the task exists.
+pub(super) struct TaskEnd<T> {
+    outcome: oneshot::Sender<Result<T, JoinError>>,
+    abort: Arc<AbortState>,
+}
+
+impl<T> TaskEnd<T> {
+    /// The task to spawn on the owner worker: runs `future` under the abort and sends the
+    /// outcome to the handle.
+    pub(super) async fn run<F: Future<Output = T>>(self, future: F) {
+        let outcome = RemoteTask::new(future, self.abort).await;
+        send_outcome(self.outcome, outcome);
+    }
+
+    /// The task could not be built: the handle gets `error`.
+    pub(super) fn fail(self, error: JoinError) {
+        send_outcome(self.outcome, Err(error));
+    }
+}
+
+/// Sends `outcome` to the handle; if the handle is gone, drops it here, contained.
+fn send_outcome<T>(to: oneshot::Sender<Result<T, JoinError>>, outcome: Result<T, JoinError>) {
+    if let Err(unsent) = to.send(outcome) {
+        drop_contained(unsent); // nobody to tell
+    }
+}
+
 /// What a remote task and its handle share for `abort`.
 #[derive(Debug, Default)]
-pub(super) struct AbortState {
+struct AbortState {
     /// `(aborted, the task's waker)` under one lock, so an abort cannot slip between the
     /// task's check and its registering a waker.
     inner: Mutex<(bool, Option<Waker>)>,
@@ -39,7 +86,7 @@ impl AbortState {
         if inner.0 {
             return true;
         }
-        let stale = crate::waker_slot::store(&mut inner.1, waker);
+        let stale = crate::stored_waker::replace(&mut inner.1, waker);
         drop(inner);
         drop(stale); // outside the lock
         false
@@ -52,7 +99,7 @@ pin_project! {
     /// stay), through the same containment as a local task's harness: a panic in `poll` or
     /// in the future's `Drop` becomes the outcome exactly as a local `JoinHandle` would
     /// report it, and an abort ends with `Err(cancelled)`.
-    pub(super) struct RemoteTask<F> {
+    struct RemoteTask<F> {
         #[pin]
         task: Contained<F>,
         abort: Arc<AbortState>,
@@ -60,7 +107,7 @@ pin_project! {
 }
 
 impl<F: Future> RemoteTask<F> {
-    pub(super) fn new(future: F, abort: Arc<AbortState>) -> Self {
+    fn new(future: F, abort: Arc<AbortState>) -> Self {
         RemoteTask {
             task: Contained::new(future),
             abort,
@@ -84,24 +131,18 @@ impl<F: Future> Future for RemoteTask<F> {
 /// Awaits a task running on another worker ([`WorkersHandle::spawn_on`]); `Send`, so it
 /// can be awaited anywhere, or waited for from a plain thread with [`join`](Self::join).
 ///
+/// # Panics
+/// Polling it again after it returned `Ready` panics with "RemoteJoinHandle polled after
+/// completion", as a local [`JoinHandle`](crate::JoinHandle) does.
+///
 /// [`WorkersHandle::spawn_on`]: super::WorkersHandle::spawn_on
 pub struct RemoteJoinHandle<T> {
-    /// `None` only inside `Drop`.
+    /// `None` once a poll returned `Ready`, and inside `Drop`.
     result: Option<oneshot::Receiver<Result<T, JoinError>>>,
     abort: Arc<AbortState>,
 }
 
 impl<T> RemoteJoinHandle<T> {
-    pub(super) fn new(
-        result: oneshot::Receiver<Result<T, JoinError>>,
-        abort: Arc<AbortState>,
-    ) -> Self {
-        RemoteJoinHandle {
-            result: Some(result),
-            abort,
-        }
-    }
-
     /// Asks the owner worker to cancel the task: it drops the future there, at the task's
     /// next scheduling point, and the handle then gives `Err` with
     /// [`is_cancelled`](JoinError::is_cancelled). A task that already finished keeps its
@@ -126,14 +167,14 @@ impl<T> Future for RemoteJoinHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(result) = self.result.as_mut() else {
-            return Poll::Ready(Err(JoinError::cancelled()));
+            panic!("RemoteJoinHandle polled after completion");
         };
-        Pin::new(result).poll(cx).map(|received| match received {
-            Ok(result) => result,
-            // The task was dropped unfinished (its worker shut down), or the outcome was
-            // already taken by an earlier poll.
-            Err(_) => Err(JoinError::cancelled()),
-        })
+        let outcome = ready!(Pin::new(result).poll(cx)).unwrap_or_else(|_| {
+            // The task was dropped unfinished (its worker shut down).
+            Err(JoinError::cancelled())
+        });
+        self.result = None; // the receiver is empty now: dropping it drops no outcome
+        Poll::Ready(outcome)
     }
 }
 
@@ -151,3 +192,7 @@ impl<T> fmt::Debug for RemoteJoinHandle<T> {
         f.debug_struct("RemoteJoinHandle").finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, loom))]
+#[path = "remote_loom.rs"]
+mod loom_models;
