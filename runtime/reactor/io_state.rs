@@ -127,15 +127,10 @@ struct DirectionState {
     waiters: RefCell<Slab<Option<Waker>>>,
 }
 
-/// A registration's state, behind an `Rc` held by both the reactor's slab and the source.
-///
-/// # Invariant
-/// `generation` is the one packed into the token the fd was registered with; events whose
-/// token carries another generation belong to an earlier occupant of the slab key and are
-/// dropped before they reach this value.
+/// A registration's state, behind an `Rc` held by both the reactor's table of sources and
+/// the source. Events reach it only through the key the reactor registered the fd under,
+/// so an event for an earlier occupant of that key's index never does.
 pub(crate) struct IoState {
-    /// Which occupant of its slab key this is.
-    pub(crate) generation: u32,
     /// What the last events said and no syscall has contradicted yet.
     readiness: Cell<Readiness>,
     /// Which waiters wait for the next event; see the module's state machine.
@@ -147,7 +142,6 @@ pub(crate) struct IoState {
 impl std::fmt::Debug for IoState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IoState")
-            .field("generation", &self.generation)
             .field("readiness", &self.readiness.get())
             .field("armed", &self.armed.get())
             .finish_non_exhaustive()
@@ -176,9 +170,8 @@ impl Replaced {
 
 impl IoState {
     /// Fresh state assuming `ready` until the first event.
-    pub(crate) fn new(generation: u32, ready: Readiness) -> IoState {
+    pub(crate) fn new(ready: Readiness) -> IoState {
         IoState {
-            generation,
             readiness: Cell::new(ready),
             armed: Cell::new(Armed::NONE),
             directions: Default::default(),

@@ -41,7 +41,7 @@ fn park_entry(io: &IoState, dir: Direction, waker: &Waker, entry: &mut Option<us
 
 #[test]
 fn every_waiting_entry_is_woken_once_per_event() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let tasks: Vec<_> = (0..3).map(|_| counter()).collect();
     let mut entries = [None; 3];
     for ((_, w), entry) in tasks.iter().zip(&mut entries) {
@@ -66,7 +66,7 @@ fn every_waiting_entry_is_woken_once_per_event() {
 
 #[test]
 fn a_write_event_leaves_the_readers_waiting() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let (a, wa) = counter();
     let (b, wb) = counter();
     assert!(io.park(Direction::Read, &wa).is_none());
@@ -79,7 +79,7 @@ fn a_write_event_leaves_the_readers_waiting() {
 
 #[test]
 fn an_entry_parking_again_with_its_waker_is_listed_once() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let (b, wb) = counter();
     let mut entry = None;
     for _ in 0..5 {
@@ -92,7 +92,7 @@ fn an_entry_parking_again_with_its_waker_is_listed_once() {
 
 #[test]
 fn an_entry_that_leaves_is_never_woken_and_its_waker_is_dropped() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let (gone, w_gone) = counter();
     let (live, w_live) = counter();
     let (mut e_gone, mut e_live) = (None, None);
@@ -106,7 +106,7 @@ fn an_entry_that_leaves_is_never_woken_and_its_waker_is_dropped() {
 
 #[test]
 fn a_crowd_that_comes_and_goes_leaves_no_entries_and_reuses_keys() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let (_, w) = counter();
     for _ in 0..1_000 {
         let mut entry = None;
@@ -119,7 +119,7 @@ fn a_crowd_that_comes_and_goes_leaves_no_entries_and_reuses_keys() {
 
 #[test]
 fn an_entry_moved_to_another_task_hands_back_the_old_waker() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let (a, wa) = counter();
     let (b, wb) = counter();
     let mut entry = None;
@@ -134,7 +134,7 @@ fn an_entry_moved_to_another_task_hands_back_the_old_waker() {
 
 #[test]
 fn another_task_parking_on_an_armed_stored_waker_takes_its_place_unwoken() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let (a, wa) = counter();
     let (b, wb) = counter();
     assert!(io.park(Direction::Read, &wa).is_none());
@@ -149,7 +149,7 @@ fn another_task_parking_on_an_armed_stored_waker_takes_its_place_unwoken() {
 
 #[test]
 fn a_stored_waker_replaced_before_its_wake_is_woken_not_dropped() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let (a, wa) = counter();
     let (b, wb) = counter();
     assert!(io.park(Direction::Read, &wa).is_none());
@@ -164,7 +164,7 @@ fn a_stored_waker_replaced_before_its_wake_is_woken_not_dropped() {
 
 #[test]
 fn an_entry_parked_between_the_event_and_its_wake_is_woken() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let (a, wa) = counter();
     let (b, wb) = counter();
     park_entry(&io, Direction::Read, &wa, &mut None);
@@ -176,7 +176,7 @@ fn an_entry_parked_between_the_event_and_its_wake_is_woken() {
 
 #[test]
 fn the_same_task_parking_its_stored_waker_again_is_not_replaced() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let (a, wa) = counter();
     for _ in 0..3 {
         assert!(io.park(Direction::Write, &wa).is_none());
@@ -187,7 +187,7 @@ fn the_same_task_parking_its_stored_waker_again_is_not_replaced() {
 
 #[test]
 fn dropping_the_source_drops_every_waker_unwoken() {
-    let io = IoState::new(0, Readiness::EMPTY);
+    let io = IoState::new(Readiness::EMPTY);
     let (a, wa) = counter();
     let (b, wb) = counter();
     assert!(io.park(Direction::Read, &wa).is_none());

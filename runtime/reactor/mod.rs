@@ -1,8 +1,10 @@
-//! The reactor: registrations in a slab, timers, and one *turn* of the event loop.
+//! The reactor: registered sources in a [`KeyTable`], timers, and one *turn* of the event
+//! loop.
 //!
-//! A turn waits on the backend (bounded by the nearest timer), records each event's
-//! readiness in its source's [`IoState`] (checking the generation against the token),
-//! fires due timers, and only then wakes the collected wakers.
+//! A source is registered with its [`Key`] as the backend's token. A turn waits on the
+//! backend (bounded by the nearest timer), records each event's readiness in the
+//! [`IoState`] its token's key still names (an event for a deregistered source names none
+//! and is dropped), fires due timers, and only then wakes the collected wakers.
 //!
 //! # Rule: no waker runs while anything is borrowed
 //!
@@ -14,7 +16,7 @@
 //! [`Reactor::turn`] checks the reactor's half of this with `debug_assert!`s.
 //!
 //! The reactor knows wakers, not tasks. It lives on one thread (`Rc`), and another thread
-//! reaches it only through the [`Notifier`].
+//! reaches it only through the doorbell of its [`RemoteQueue`].
 
 mod io_state;
 mod registration;
@@ -29,13 +31,12 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use slab::Slab;
-
-use crate::sys::{Event, Interest, Notifier, Readiness, Selector, Token};
+use crate::key::{Key, KeyTable};
+use crate::sys::{Event, Interest, Readiness, RemoteQueue, Selector, Token};
 
 pub(crate) use io_state::Direction;
 use io_state::{Armed, IoState};
-pub(crate) use registration::Registration;
+pub(crate) use registration::{Assume, Registration};
 pub(crate) use timers::TimerId;
 use timers::Timers;
 pub(crate) use waiter::Waiter;
@@ -43,15 +44,15 @@ pub(crate) use waiter::Waiter;
 /// One thread's reactor.
 pub(crate) struct Reactor {
     selector: Box<dyn Selector>,
-    notifier: Arc<Notifier>,
-    slots: RefCell<Slab<Rc<IoState>>>,
+    /// Where other threads' wakes arrive; its doorbell is registered under `Token::NOTIFY`.
+    remote_queue: Arc<RemoteQueue>,
+    /// Every registered source's state, under the key its token carries.
+    sources: RefCell<KeyTable<Rc<IoState>>>,
     /// Whether the backend needs `rearm` calls (level-triggered ones do); edge-triggered
     /// backends skip the call entirely on the hot path.
     needs_rearm: bool,
     /// Whether the doorbell must be read after each ring (`Selector::notify_needs_drain`).
     notify_needs_drain: bool,
-    /// Bumped for every registration, so a reused slab key gets a fresh token.
-    next_generation: Cell<u32>,
     timers: RefCell<Timers>,
     /// Reused every turn, so a turn allocates nothing once warm.
     events: RefCell<Vec<Event>>,
@@ -109,17 +110,16 @@ impl std::fmt::Debug for Reactor {
 }
 
 impl Reactor {
-    /// Wraps `selector` and registers the cross-thread notifier with it.
+    /// Wraps `selector` and registers the remote queue's doorbell with it.
     pub(crate) fn new(selector: Box<dyn Selector>) -> io::Result<Reactor> {
-        let notifier = Arc::new(Notifier::new()?);
-        selector.register(notifier.fd(), Token::NOTIFY, Interest::READABLE)?;
+        let remote_queue = Arc::new(RemoteQueue::new()?);
+        selector.register(remote_queue.fd(), Token::NOTIFY, Interest::READABLE)?;
         Ok(Reactor {
             needs_rearm: selector.needs_rearm(),
             notify_needs_drain: selector.notify_needs_drain(),
             selector,
-            notifier,
-            slots: RefCell::new(Slab::new()),
-            next_generation: Cell::new(0),
+            remote_queue,
+            sources: RefCell::new(KeyTable::new()),
             timers: RefCell::new(Timers::new()),
             events: RefCell::new(Vec::with_capacity(1024)),
             io_woken: RefCell::new(Vec::new()),
@@ -130,9 +130,9 @@ impl Reactor {
         })
     }
 
-    /// The doorbell other threads ring to end a wait.
-    pub(crate) fn notifier(&self) -> &Arc<Notifier> {
-        &self.notifier
+    /// The queue other threads push wakes onto; its doorbell ends a wait.
+    pub(crate) fn remote_queue(&self) -> &Arc<RemoteQueue> {
+        &self.remote_queue
     }
 
     /// The backend's name.
@@ -147,45 +147,44 @@ impl Reactor {
 
     /// How many fds are registered (for tests and counters).
     pub(crate) fn registered(&self) -> usize {
-        self.slots.borrow().len()
+        self.sources.borrow().len()
     }
 
-    /// Adds `fd`; `ready` is the readiness to assume before any event arrives.
-    fn add(&self, fd: RawFd, ready: Readiness) -> io::Result<(usize, Rc<IoState>)> {
-        let generation = self.next_generation.get();
-        self.next_generation.set(generation.wrapping_add(1));
-        let mut slots = self.slots.borrow_mut();
-        let entry = slots.vacant_entry();
+    /// Adds `fd` under a fresh key; `ready` is the readiness to assume before any event
+    /// arrives. An error if the backend refuses it, or if the table has no key left.
+    fn add(&self, fd: RawFd, ready: Readiness) -> io::Result<(Key, Rc<IoState>)> {
+        let mut sources = self.sources.borrow_mut();
+        let entry = sources.vacant_entry().ok_or_else(|| {
+            io::Error::other("corio: the reactor has no key left (u32::MAX sources)")
+        })?;
         let key = entry.key();
-        let token = pack(key, generation);
-        if token == Token::NOTIFY {
-            return Err(io::Error::other("reactor token space exhausted"));
-        }
-        self.selector.register(fd, token, Interest::BOTH)?;
-        let io = Rc::new(IoState::new(generation, ready));
+        self.selector
+            .register(fd, Token(key.to_u64()), Interest::BOTH)?;
+        let io = Rc::new(IoState::new(ready));
         entry.insert(io.clone());
         Ok((key, io))
     }
 
     /// Re-arms `dir` for a level-triggered backend after a task parked on it.
-    fn rearm(&self, fd: RawFd, key: usize, io: &IoState, dir: Direction) -> io::Result<()> {
+    fn rearm(&self, fd: RawFd, key: Key, dir: Direction) -> io::Result<()> {
         if !self.needs_rearm {
             return Ok(());
         }
-        let token = pack(key, io.generation);
+        let token = Token(key.to_u64());
         self.selector.rearm(fd, token, registration::interest(dir))
     }
 
-    /// Removes `fd` from the backend, then its slot.
-    fn remove(&self, fd: RawFd, key: usize) {
+    /// Removes `fd` from the backend, then its state from the table.
+    fn remove(&self, fd: RawFd, key: Key) {
         // Errors are ignored on purpose, since a drop has nobody to report to: removing a
         // registered, open fd cannot fail on any backend; it fails only if the owner closed
         // the fd behind the source's back (EBADF), and then the kernel already dropped it
-        // from the set. The slot goes regardless, so a late event for the key finds another
-        // generation and is dropped. This holds for `into_inner` too, whose fd stays open.
+        // from the set. The state goes regardless, so a late event for the key finds
+        // another generation, or nothing, and is dropped. This holds for `into_inner` too,
+        // whose fd stays open.
         let _ = self.selector.deregister(fd);
-        let slot = self.slots.borrow_mut().try_remove(key);
-        drop(slot); // outside the borrow
+        let io = self.sources.borrow_mut().remove(key);
+        drop(io); // outside the borrow
     }
 
     /// Runs one turn: waits up to `timeout` (shortened by the nearest timer), dispatches
@@ -207,25 +206,25 @@ impl Reactor {
 
         let mut io_woken = self.io_woken.borrow_mut();
         {
-            let slots = self.slots.borrow();
+            let sources = self.sources.borrow();
             for event in events.iter() {
                 if event.token == Token::NOTIFY {
-                    self.notifier.acknowledge(self.notify_needs_drain);
+                    self.remote_queue.acknowledge(self.notify_needs_drain);
                     // Level-triggered backends disarm what they reported; the doorbell
                     // must always be armed. Failing here would lose cross-thread wakes.
-                    self.selector
-                        .rearm(self.notifier.fd(), Token::NOTIFY, Interest::READABLE)?;
+                    self.selector.rearm(
+                        self.remote_queue.fd(),
+                        Token::NOTIFY,
+                        Interest::READABLE,
+                    )?;
                     continue;
                 }
-                let (key, generation) = unpack(event.token);
-                match slots.get(key) {
-                    Some(io) if io.generation == generation => {
-                        let fire = io.on_event(event.readiness);
-                        if !fire.is_empty() {
-                            io_woken.push((io.clone(), fire));
-                        }
+                // `None`: the source was deregistered, and maybe its index reused.
+                if let Some(io) = sources.get(Key::from_u64(event.token.0)) {
+                    let fire = io.on_event(event.readiness);
+                    if !fire.is_empty() {
+                        io_woken.push((io.clone(), fire));
                     }
-                    _ => {} // stale: the source was deregistered, maybe its slot reused
                 }
             }
         }
@@ -271,8 +270,8 @@ impl Reactor {
     /// Checks the module rule before a turn wakes: nothing of the reactor is borrowed.
     fn debug_assert_unborrowed(&self) {
         debug_assert!(
-            self.slots.try_borrow_mut().is_ok(),
-            "slots borrowed at wake"
+            self.sources.try_borrow_mut().is_ok(),
+            "sources borrowed at wake"
         );
         debug_assert!(
             self.events.try_borrow_mut().is_ok(),
@@ -289,15 +288,30 @@ impl Reactor {
     }
 
     /// Stores a timer, the time being `now`; see [`timers::Timers::insert`].
+    ///
+    /// A full store (`u32::MAX` pending timers) cannot keep it: `waker` is woken at once
+    /// and the id is [`Key::NONE`], which [`update_timer`](Reactor::update_timer) wakes at
+    /// every refresh, so its `Sleep` polls until the deadline passes rather than hang.
     pub(crate) fn add_timer(&self, now: Instant, deadline: Instant, waker: Waker) -> TimerId {
-        self.timers.borrow_mut().insert(now, deadline, waker)
+        let stored = self.timers.borrow_mut().insert(now, deadline, waker);
+        stored.unwrap_or_else(|waker| {
+            waker.wake(); // the store's borrow has ended
+            Key::NONE
+        })
     }
 
     /// Refreshes a timer's waker; false if it already fired.
     pub(crate) fn update_timer(&self, id: TimerId, waker: &Waker) -> bool {
         let replaced = self.timers.borrow_mut().update_waker(id, waker);
         // `replaced` (the old waker) drops here, after the borrow ended.
-        replaced.is_ok()
+        match replaced {
+            Ok(_) => true,
+            Err(()) if id == Key::NONE => {
+                waker.wake_by_ref(); // a timer the full store could not keep: see `add_timer`
+                true
+            }
+            Err(()) => false,
+        }
     }
 
     /// Cancels a timer, returning its waker if it had not fired yet.
@@ -326,29 +340,5 @@ fn restore_capacity<T>(cell: &RefCell<Vec<T>>, buffer: Vec<T>) {
     }
 }
 
-/// Packs a slab key and generation into a token: key in the low 32 bits.
-fn pack(key: usize, generation: u32) -> Token {
-    Token(((generation as u64) << 32) | (key as u64 & 0xffff_ffff))
-}
-
-/// The inverse of [`pack`].
-fn unpack(token: Token) -> (usize, u32) {
-    ((token.0 & 0xffff_ffff) as usize, (token.0 >> 32) as u32)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_round_trips_key_and_generation() {
-        for (key, generation) in [(0, 0), (7, 1), (0xffff_fffe, u32::MAX), (12345, 99)] {
-            assert_eq!(unpack(pack(key, generation)), (key, generation));
-        }
-    }
-
-    #[test]
-    fn stale_generation_never_matches_the_new_occupant() {
-        assert_ne!(pack(3, 1), pack(3, 2));
-    }
-}
+mod tests;

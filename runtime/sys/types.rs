@@ -1,7 +1,10 @@
 //! The words of the seam: tokens, interests, readiness bits and events.
 
-/// Names a registration inside one selector: the reactor packs a slab key and a
-/// generation into it, so a stale event for a reused slot or fd is recognised and dropped.
+/// Names a registration inside one selector. The reactor uses the source's key in its
+/// table: index in the low 32 bits, generation in the high 32. A key is never issued twice,
+/// so an event still queued for a deregistered source (whose fd number and index may both
+/// have been reused since) names no live source and is dropped. No registration's token is
+/// [`Token::NOTIFY`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Token(pub u64);
 

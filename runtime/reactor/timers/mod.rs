@@ -1,14 +1,13 @@
-//! The timer store: a hierarchical wheel of millisecond ticks over a slab of entries.
+//! The timer store: a hierarchical wheel of millisecond ticks over a table of entries.
 //!
-//! Each timer is a slab entry linked into one list: a wheel slot (`wheel.rs` says which)
-//! or the *due* list, for timers whose tick had already passed when they were stored. An
-//! id ([`TimerId`]) is the slab key with a generation from a 64-bit counter, which never
-//! repeats (a 32-bit one wrapped after 2^32 timers, minutes of timeouts armed and
-//! cancelled, and a fired `Sleep` still holding its id could then cancel another task's
-//! timer). Cancelling, refreshing the waker, and finding that a timer already fired are
-//! each one slab lookup: O(1), where a B-tree paid
-//! O(log n) to insert, to fire, and again for the failed lookup when a fired `Sleep`
-//! completed.
+//! Each timer is an entry of a [`KeyTable`] linked into one list: a wheel slot
+//! (`wheel.rs` says which) or the *due* list, for timers whose tick had already passed
+//! when they were stored. An id ([`TimerId`]) is the timer's key in the table, which is
+//! never issued twice: a fired `Sleep` still holding its id can never cancel or refresh
+//! another task's timer, however many timers came and went since. Cancelling, refreshing
+//! the waker, and finding that a timer already fired are each one table lookup: O(1),
+//! where a B-tree paid O(log n) to insert, to fire, and again for the failed lookup when
+//! a fired `Sleep` completed.
 //!
 //! Ticks are whole milliseconds since the store was made. A deadline is rounded *up* to
 //! its tick and `now` *down*, so a timer never fires before its deadline; it may fire up
@@ -26,11 +25,11 @@ mod tests;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use slab::Slab;
-
 use wheel::{LEVELS, SLOTS};
 
-/// "No entry" in a list link.
+use crate::key::{Key, KeyTable};
+
+/// "No entry" in a list link: a table index is never `u32::MAX`.
 const NIL: u32 = u32::MAX;
 /// The due list's index, after the wheel's `LEVELS * SLOTS` slot lists.
 const DUE: usize = LEVELS * SLOTS;
@@ -40,7 +39,9 @@ const DUE: usize = LEVELS * SLOTS;
 struct Entry {
     /// The deadline, in nanoseconds since `origin` (saturating).
     deadline: u64,
-    generation: u64,
+    /// How many timers the store held before this one: among equal deadlines, the order
+    /// stored. A `u64` count, so it never wraps.
+    seq: u64,
     /// Which list holds it (a slot's index, or `DUE`).
     list: u16,
     prev: u32,
@@ -48,7 +49,7 @@ struct Entry {
     waker: Waker,
 }
 
-/// A doubly linked list threaded through the slab.
+/// A doubly linked list threaded through the table by index.
 #[derive(Debug, Clone, Copy)]
 struct List {
     head: u32,
@@ -66,13 +67,15 @@ pub(crate) struct Timers {
     origin: Instant,
     /// Every tick up to and including this one has been fired.
     elapsed: u64,
-    entries: Slab<Entry>,
+    /// The timers, linked into the lists below by index.
+    entries: KeyTable<Entry>,
     /// The wheel's slot lists, then the due list.
     lists: Box<[List; DUE + 1]>,
     /// A bit per non-empty slot, per level.
     occupied: [u64; LEVELS],
-    next_generation: u64,
-    /// Reused by `fire_list` to sort one tick's timers: (deadline, generation, key).
+    /// The next timer's `seq`.
+    next_seq: u64,
+    /// Reused by `fire_list` to sort one tick's timers: (deadline, seq, index).
     scratch: Vec<(u64, u64, u32)>,
 }
 
@@ -92,51 +95,60 @@ impl Timers {
         Timers {
             origin: Instant::now(),
             elapsed: 0,
-            entries: Slab::new(),
+            entries: KeyTable::new(),
             lists: Box::new([EMPTY; DUE + 1]),
             occupied: [0; LEVELS],
-            next_generation: 0,
+            next_seq: 0,
             scratch: Vec::new(),
         }
     }
 
+    /// Test hook: an empty store that holds at most `limit` timers.
+    #[cfg(test)]
+    pub(crate) fn with_index_limit(limit: u32) -> Timers {
+        Timers {
+            entries: KeyTable::with_index_limit(limit),
+            ..Timers::new()
+        }
+    }
+
     /// Stores `waker` to be woken at `deadline`, the time being `now`; returns the id to
-    /// cancel or update it with.
-    pub(crate) fn insert(&mut self, now: Instant, deadline: Instant, waker: Waker) -> TimerId {
+    /// cancel or update it with, or gives `waker` back if the table has no key left
+    /// (`u32::MAX` timers pending).
+    pub(crate) fn insert(
+        &mut self,
+        now: Instant,
+        deadline: Instant,
+        waker: Waker,
+    ) -> Result<TimerId, Waker> {
         if self.entries.is_empty() {
             // Nothing to fire on the way: catch up with the clock, so the first timer after
             // an idle spell does not make the reactor step through slots long past.
             self.elapsed = self.elapsed.max(self.tick_floor(now));
         }
         let deadline = self.nanos(deadline);
-        let generation = self.next_generation;
-        self.next_generation = generation + 1;
-        let key = self.entries.insert(Entry {
+        let Some(vacant) = self.entries.vacant_entry() else {
+            return Err(waker);
+        };
+        let seq = self.next_seq;
+        self.next_seq = seq + 1;
+        let id = vacant.insert(Entry {
             deadline,
-            generation,
+            seq,
             list: 0,
             prev: NIL,
             next: NIL,
             waker,
         });
-        // A slab this large (4 billion timers) cannot be linked by u32: refuse it loudly
-        // rather than corrupt the lists.
-        assert!(
-            key < NIL as usize,
-            "corio: more than 2^32 - 1 pending timers"
-        );
-        self.place(key as u32);
-        TimerId {
-            key: key as u32,
-            generation,
-        }
+        self.place(id.index());
+        Ok(id)
     }
 
     /// Replaces the waker of a pending timer. `Err(())` if it already fired (or was
     /// removed); otherwise the waker it replaced, if any, which the caller must drop
     /// *after* releasing its borrow of the store (a waker's `Drop` may cancel timers).
     pub(crate) fn update_waker(&mut self, id: TimerId, waker: &Waker) -> Result<Option<Waker>, ()> {
-        let entry = self.get_mut(id).ok_or(())?;
+        let entry = self.entries.get_mut(id).ok_or(())?;
         if entry.waker.will_wake(waker) {
             return Ok(None);
         }
@@ -145,9 +157,9 @@ impl Timers {
 
     /// Forgets a timer, returning its waker (`None` if it already fired).
     pub(crate) fn remove(&mut self, id: TimerId) -> Option<Waker> {
-        self.get_mut(id)?;
-        self.unlink(id.key);
-        Some(self.entries.remove(id.key as usize).waker)
+        self.entries.get(id)?;
+        self.unlink(id.index());
+        self.entries.remove_at(id.index()).map(|entry| entry.waker)
     }
 
     /// When the store next has something to do: a timer's deadline, or a slot's start
@@ -192,10 +204,10 @@ impl Timers {
         }
         let mut due = std::mem::take(&mut self.scratch);
         while key != NIL {
-            let entry = &self.entries[key as usize];
+            let entry = &self.entries[key];
             let next = entry.next;
             if index == DUE || entry.tick() <= self.elapsed {
-                due.push((entry.deadline, entry.generation, key));
+                due.push((entry.deadline, entry.seq, key));
             } else {
                 self.place(key);
             }
@@ -206,7 +218,7 @@ impl Timers {
             due.sort_unstable();
         }
         for &(_, _, key) in &due {
-            woken.push(self.entries.remove(key as usize).waker);
+            woken.extend(self.entries.remove_at(key).map(|entry| entry.waker));
         }
         due.clear();
         self.scratch = due;
@@ -214,20 +226,20 @@ impl Timers {
 
     /// Links entry `key` at the tail of the list its tick belongs in.
     fn place(&mut self, key: u32) {
-        let tick = self.entries[key as usize].tick();
+        let tick = self.entries[key].tick();
         let index = if tick <= self.elapsed {
             DUE
         } else {
             wheel::list_for(self.elapsed, tick)
         };
         let tail = self.lists[index].tail;
-        let entry = &mut self.entries[key as usize];
+        let entry = &mut self.entries[key];
         entry.list = index as u16;
         entry.prev = tail;
         entry.next = NIL;
         match tail {
             NIL => self.lists[index].head = key,
-            tail => self.entries[tail as usize].next = key,
+            tail => self.entries[tail].next = key,
         }
         self.lists[index].tail = key;
         if index < DUE {
@@ -237,26 +249,19 @@ impl Timers {
 
     /// Takes entry `key` out of its list.
     fn unlink(&mut self, key: u32) {
-        let entry = &self.entries[key as usize];
+        let entry = &self.entries[key];
         let (index, prev, next) = (entry.list as usize, entry.prev, entry.next);
         match prev {
             NIL => self.lists[index].head = next,
-            prev => self.entries[prev as usize].next = next,
+            prev => self.entries[prev].next = next,
         }
         match next {
             NIL => self.lists[index].tail = prev,
-            next => self.entries[next as usize].prev = prev,
+            next => self.entries[next].prev = prev,
         }
         if index < DUE && self.lists[index].head == NIL {
             self.occupied[index / SLOTS] &= !(1 << (index % SLOTS));
         }
-    }
-
-    /// The pending entry `id` names, if it is still pending.
-    fn get_mut(&mut self, id: TimerId) -> Option<&mut Entry> {
-        self.entries
-            .get_mut(id.key as usize)
-            .filter(|entry| entry.generation == id.generation)
     }
 
     /// `instant` in nanoseconds since `origin`: 0 before it, saturating after ~584 years.
@@ -272,11 +277,7 @@ impl Timers {
     }
 }
 
-/// A timer's id: its slab key and a generation that never repeats (a u64 counter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TimerId {
-    key: u32,
-    generation: u64,
-}
+/// A timer's id: its key in the store's table, never issued twice.
+pub(crate) type TimerId = Key;
 #[cfg(test)]
 mod model_tests;

@@ -5,6 +5,7 @@ use std::task::{Wake, Waker};
 use std::time::{Duration, Instant};
 
 use super::Timers;
+use crate::key::KeyTable;
 
 /// A waker that records its label when woken.
 struct Label(u64, Arc<Mutex<Vec<u64>>>);
@@ -50,7 +51,7 @@ fn fires_at_the_deadline_never_before_and_in_order() {
     let o = t.origin;
     // Stored out of order, spread over three levels.
     for (label, at) in [(3, 5000), (1, 70), (2, 64), (0, 1), (4, 4096)] {
-        t.insert(o, o + ms(at), waker(label, &log));
+        t.insert(o, o + ms(at), waker(label, &log)).unwrap();
     }
     assert_eq!(t.next_deadline(), Some(o + ms(1)));
     assert_eq!(
@@ -71,10 +72,10 @@ fn a_deadline_inside_a_millisecond_rounds_up_and_one_tick_fires_in_deadline_orde
     let mut t = Timers::new();
     let o = t.origin;
     let us = Duration::from_micros;
-    t.insert(o, o + us(2_900), waker(1, &log));
-    t.insert(o, o + us(2_100), waker(2, &log));
-    t.insert(o, o + ms(3), waker(3, &log));
-    t.insert(o, o + us(2_100), waker(4, &log)); // equal deadlines: as stored
+    t.insert(o, o + us(2_900), waker(1, &log)).unwrap();
+    t.insert(o, o + us(2_100), waker(2, &log)).unwrap();
+    t.insert(o, o + ms(3), waker(3, &log)).unwrap();
+    t.insert(o, o + us(2_100), waker(4, &log)).unwrap(); // equal deadlines: as stored
     assert_eq!(t.next_deadline(), Some(o + ms(3)));
     assert_eq!(fire(&mut t, o + us(2_950), &log), Vec::<u64>::new());
     assert_eq!(fire(&mut t, o + ms(3), &log), vec![2, 4, 1, 3]);
@@ -86,26 +87,26 @@ fn a_past_deadline_is_due_at_once() {
     let mut t = Timers::new();
     let o = t.origin;
     let now = o + ms(500);
-    t.insert(now, o + ms(100), waker(7, &log));
+    t.insert(now, o + ms(100), waker(7, &log)).unwrap();
     assert!(t.next_deadline().unwrap() <= now);
     assert_eq!(fire(&mut t, now, &log), vec![7]);
 }
 
 #[test]
-fn removal_and_waker_updates_by_id_and_a_fired_id_is_dead_even_if_its_slot_is_reused() {
+fn removal_and_waker_updates_by_id_and_a_fired_id_is_dead_even_if_its_index_is_reused() {
     let log = Arc::default();
     let mut t = Timers::new();
     let o = t.origin;
-    let a = t.insert(o, o + ms(10), waker(1, &log));
-    let b = t.insert(o, o + ms(10), waker(2, &log));
+    let a = t.insert(o, o + ms(10), waker(1, &log)).unwrap();
+    let b = t.insert(o, o + ms(10), waker(2, &log)).unwrap();
     assert!(t.remove(a).is_some());
     assert!(t.remove(a).is_none(), "a second remove finds nothing");
     let replaced = t.update_waker(b, &waker(20, &log)).unwrap();
     assert!(replaced.is_some());
     assert_eq!(fire(&mut t, o + ms(10), &log), vec![20]);
     assert!(t.update_waker(b, &waker(21, &log)).is_err(), "fired");
-    // The slab reuses the freed keys; the old ids must not reach the new timers.
-    let c = t.insert(o + ms(10), o + ms(20), waker(3, &log));
+    // The table reuses the freed indices; the old ids must not reach the new timers.
+    let c = t.insert(o + ms(10), o + ms(20), waker(3, &log)).unwrap();
     assert!(t.remove(a).is_none() && t.remove(b).is_none());
     assert!(t.update_waker(a, &waker(9, &log)).is_err());
     assert_eq!(fire(&mut t, o + ms(20), &log), vec![3]);
@@ -118,11 +119,11 @@ fn far_deadlines_wait_their_turn() {
     let mut t = Timers::new();
     let o = t.origin;
     let year = Duration::from_secs(365 * 86_400);
-    t.insert(o, o + year * 30, waker(30, &log));
+    t.insert(o, o + year * 30, waker(30, &log)).unwrap();
     if let Some(very_far) = o.checked_add(year * 300) {
-        t.insert(o, very_far, waker(300, &log)); // beyond the top level's reach
+        t.insert(o, very_far, waker(300, &log)).unwrap(); // beyond the top level's reach
     }
-    t.insert(o, o + ms(5), waker(0, &log));
+    t.insert(o, o + ms(5), waker(0, &log)).unwrap();
     assert_eq!(fire(&mut t, o + ms(5), &log), vec![0]);
     let next = t.next_deadline().unwrap();
     assert!(next > o + ms(5) && next <= o + year * 30);
@@ -143,7 +144,7 @@ fn the_first_timer_after_an_idle_spell_is_not_preceded_by_stale_steps() {
     let mut t = Timers::new();
     let o = t.origin;
     let now = o + Duration::from_secs(3600);
-    t.insert(now, now + ms(2), waker(1, &log));
+    t.insert(now, now + ms(2), waker(1, &log)).unwrap();
     assert_eq!(t.next_deadline(), Some(now + ms(2)));
 }
 
@@ -164,7 +165,7 @@ fn matches_a_model_under_random_inserts_cancels_and_clock_jumps() {
             // Mostly near, some across levels, a few in the past.
             let span = [5, 200, 20_000, 5_000_000][rand(4) as usize];
             let deadline = (now + Duration::from_micros(rand(span * 1000))) - ms(rand(3));
-            let id = t.insert(now, deadline, waker(label, &log));
+            let id = t.insert(now, deadline, waker(label, &log)).unwrap();
             model.push((label, id, deadline, now));
             label += 1;
         }
@@ -217,4 +218,27 @@ fn matches_a_model_under_random_inserts_cancels_and_clock_jumps() {
             );
         }
     }
+}
+
+#[test]
+fn a_full_store_gives_the_waker_back_and_keeps_its_timers() {
+    let log = Arc::default();
+    let mut t = Timers::new();
+    t.entries = KeyTable::with_index_limit(1);
+    let o = t.origin;
+    t.insert(o, o + ms(1), waker(1, &log)).unwrap();
+    let refused = t.insert(o, o + ms(2), waker(2, &log)).unwrap_err();
+    assert_eq!(t.len(), 1);
+    refused.wake();
+    assert_eq!(
+        fire(&mut t, o + ms(2), &log),
+        vec![2, 1],
+        "the waker given back is timer 2's"
+    );
+    t.insert(o, o + ms(3), waker(3, &log)).unwrap();
+    assert_eq!(
+        fire(&mut t, o + ms(3), &log),
+        vec![3],
+        "a freed index is usable again"
+    );
 }
