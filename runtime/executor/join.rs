@@ -64,6 +64,12 @@ impl<T> JoinState<T> {
 /// Dropping it detaches the task, which runs on to completion unobserved; the runtime then
 /// drops the task's output (or panic payload), and a panic in that drop is contained: it
 /// is reported by the panic hook like any panic, and every other task runs on.
+///
+/// # Panics
+/// Polling the handle again after it returned `Ready` panics with "JoinHandle polled after
+/// completion", as tokio's does: the outcome was handed out once and there is nothing left
+/// to return (the `Future` contract allows a panic here). Use
+/// [`is_finished`](Self::is_finished) to look without taking.
 pub struct JoinHandle<T> {
     state: Rc<JoinState<T>>,
 }
@@ -96,12 +102,14 @@ impl<T> Future for JoinHandle<T> {
         if let Some(result) = self.state.result.borrow_mut().take() {
             return Poll::Ready(result);
         }
-        if self.state.finished.get() {
-            // The result was taken by an earlier poll: polling after completion.
-            return Poll::Ready(Err(JoinError::cancelled()));
-        }
+        // Finished with no result left: an earlier poll took it (a dropped handle, the only
+        // other taker, is never polled).
+        assert!(
+            !self.state.finished.get(),
+            "JoinHandle polled after completion"
+        );
         let mut slot = self.state.join_waker.borrow_mut();
-        let replaced = crate::waker_slot::store(&mut slot, cx.waker());
+        let replaced = crate::stored_waker::replace(&mut slot, cx.waker());
         drop(slot);
         drop(replaced); // with nothing borrowed: a waker's Drop may run arbitrary code
         Poll::Pending

@@ -1,18 +1,21 @@
-//! The executor: tasks in a slab, a run queue fed by wakers, and the loop that alternates
+//! The executor: tasks in a table, a run queue fed by wakers, and the loop that alternates
 //! polling tasks with turning the reactor.
 //!
 //! One executor lives on one thread. Tasks need not be `Send`: they never leave the
 //! thread that spawned them. Their wakers are `Send` and may be called anywhere: on the
-//! owner thread a wake pushes onto the local queue; elsewhere it goes through a locked
-//! queue and rings the reactor's doorbell.
+//! owner thread a wake pushes onto the local queue; elsewhere it goes through the
+//! reactor's [`RemoteQueue`] and rings its doorbell (`waker.rs`).
+//!
+//! A task is a [`Task`] in the [`TaskTable`]; its states (queued, running, idle, done) are
+//! drawn on [`Task`].
 
 mod contain;
 mod harness;
 mod join;
 mod meta;
-mod slot;
 pub(crate) mod slow_poll;
 mod table;
+mod task;
 #[cfg(test)]
 mod tests;
 mod waker;
@@ -30,29 +33,34 @@ use std::time::Duration;
 use futures_task::waker_ref;
 
 use crate::coop;
+use crate::key::Key;
 use crate::metrics::{Counters, Metrics};
 use crate::reactor::{self, Reactor};
+use crate::sys::RemoteQueue;
 
 pub(crate) use contain::{drop_contained, Contained};
 use join::JoinState;
 pub use join::{JoinError, JoinHandle};
 use meta::TaskMeta;
-use slot::TaskSlot;
 use slow_poll::SlowPoll;
 use table::TaskTable;
+use task::Task;
 use waker::{Shared, TaskWaker};
 
 /// How many tasks run between two reactor turns, at most. With a busy queue the reactor
 /// is still polled (without blocking) this often, so I/O and timers cannot starve.
 const POLLS_PER_TURN: u32 = 61;
 
-/// The id of `block_on`'s own future in the run queue; never a task's id (no task gets
-/// generation `u32::MAX`, see `table.rs`).
-const MAIN_ID: u64 = u64::MAX;
+/// The id of `block_on`'s own future in the run queue; never a task's id (no table issues
+/// [`Key::NONE`]).
+const MAIN_ID: u64 = Key::NONE.to_u64();
 
 /// One thread's executor.
 pub(crate) struct Core {
     shared: Arc<Shared>,
+    /// Wakes from other threads, drained into `run_queue` (the same queue `shared` pushes
+    /// onto, held here too so the drain reads it in one load).
+    remote_queue: Arc<RemoteQueue>,
     run_queue: RefCell<VecDeque<u64>>,
     tasks: RefCell<TaskTable>,
     reactor: Rc<Reactor>,
@@ -65,8 +73,9 @@ pub(crate) struct Core {
 thread_local! {
     /// The executor running on this thread, if any.
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
-    /// The same core as `CURRENT`, as a raw pointer, for the wake hot path: one load and
-    /// one compare instead of a `RefCell` borrow and an `Rc` clone.
+    /// The same core as `CURRENT`, as a raw pointer, for the wake hot path (`push_local` in
+    /// `waker.rs`): one load and one compare instead of a `RefCell` borrow and an `Rc`
+    /// clone.
     ///
     /// # Invariant
     /// Null, or the `Core` that `CURRENT` holds an `Rc` to: set and cleared only by `Enter`,
@@ -74,40 +83,11 @@ thread_local! {
     static CURRENT_PTR: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
 }
 
-/// Pushes `id` onto the local run queue if `shared` belongs to this thread's executor.
-#[inline]
-fn push_local(shared: &Arc<Shared>, id: u64) -> bool {
-    let Ok(core) = CURRENT_PTR.try_with(Cell::get) else {
-        return false; // thread-local storage is being torn down
-    };
-    if core.is_null() {
-        return false;
-    }
-    // SAFETY: by CURRENT_PTR's invariant `core` points to the Core that CURRENT keeps
-    // alive on this thread, and Core is only ever used from this thread.
-    let core = unsafe { &*core };
-    if !Arc::ptr_eq(&core.shared, shared) {
-        return false;
-    }
-    match core.run_queue.try_borrow_mut() {
-        Ok(mut queue) => {
-            queue.push_back(id);
-            Counters::bump(&core.counters.wakes_local);
-            true
-        }
-        Err(_) => {
-            // The queue is borrowed only while an id is pushed or popped, which runs no
-            // waker. Were that broken, the locked remote path is still correct.
-            debug_assert!(false, "a wake ran while the run queue was borrowed");
-            false
-        }
-    }
-}
-
 /// Spawns onto this thread's executor.
 ///
 /// # Panics
-/// Outside `block_on` (there is no executor to run the task).
+/// Outside `block_on` (there is no executor to run the task), or when the executor already
+/// holds `u32::MAX` tasks.
 #[track_caller]
 pub(crate) fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
@@ -115,6 +95,7 @@ where
 {
     match try_spawn(future, None) {
         Ok(handle) => handle,
+        Err(e) if is_running_here() => panic!("corio::spawn: {e}"),
         Err(_) => panic!("corio::spawn called outside a runtime: call it inside corio::block_on"),
     }
 }
@@ -141,7 +122,7 @@ where
 {
     let core = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten();
     match core {
-        Some(core) => Ok(core.spawn(future, TaskMeta::new(name, location))),
+        Some(core) => core.spawn(future, TaskMeta::new(name, location)),
         None => Err(std::io::Error::other(
             "no corio runtime on this thread: spawn inside corio::block_on",
         )),
@@ -167,7 +148,8 @@ impl Core {
     /// An executor driving `reactor`, reporting polls longer than `slow_poll`.
     pub(crate) fn new(reactor: Rc<Reactor>, slow_poll: Option<Duration>) -> Core {
         Core {
-            shared: Arc::new(Shared::new(reactor.notifier().clone())),
+            shared: Arc::new(Shared::new(reactor.remote_queue().clone())),
+            remote_queue: reactor.remote_queue().clone(),
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
             tasks: RefCell::new(TaskTable::new()),
             reactor,
@@ -216,19 +198,24 @@ impl Core {
         self.tasks.borrow().len()
     }
 
-    fn spawn<F>(&self, future: F, meta: TaskMeta) -> JoinHandle<F::Output>
+    fn spawn<F>(&self, future: F, meta: TaskMeta) -> std::io::Result<JoinHandle<F::Output>>
     where
         F: Future + 'static,
     {
-        Counters::bump(&self.counters.tasks_spawned);
-        let (id, state) = self.tasks.borrow_mut().insert(|id, generation| {
+        let inserted = self.tasks.borrow_mut().insert(|id| {
             let waker = Arc::new(TaskWaker::new(self.shared.clone(), id));
             let state = Rc::new(JoinState::new(futures_task::waker(waker.clone())));
             let harness = harness::Harness::new(future, state.clone());
-            (TaskSlot::new(generation, harness, waker, meta), state)
+            (Task::new(harness, waker, meta), state)
         });
+        let Some((id, state)) = inserted else {
+            return Err(std::io::Error::other(
+                "the task table is full (u32::MAX tasks)",
+            ));
+        };
+        Counters::bump(&self.counters.tasks_spawned);
         self.run_queue.borrow_mut().push_back(id);
-        JoinHandle::new(state)
+        Ok(JoinHandle::new(state))
     }
 
     /// Polls task `id` once, if it still exists. Always inlined into `block_on`'s loop,
@@ -244,19 +231,19 @@ impl Core {
             let tasks = unsafe { self.tasks.try_borrow_unguarded() }
                 .expect("corio: the task table is borrowed while a task is polled");
             match tasks.get(id) {
-                Some(slot) => {
-                    // SAFETY: the slot is removed only below, after this poll (no other
-                    // code removes task slots while the executor runs), and this executor
+                Some(task) => {
+                    // SAFETY: the task is removed only below, after this poll (no other
+                    // code removes tasks while the executor runs), and this executor
                     // polls one task at a time and refuses re-entry (`block_on`'s
                     // `running` flag), so this is the only reference to the future and it
                     // outlives its use.
-                    let future = unsafe { slot.future_mut() };
-                    (future, Arc::as_ptr(&slot.waker))
+                    let future = unsafe { task.future_mut() };
+                    (future, Arc::as_ptr(&task.waker))
                 }
-                _ => return, // finished: a late wake for an old occupant of the slot
+                _ => return, // finished: a late wake for an old occupant of the key
             }
         };
-        // SAFETY: `waker` comes from the Arc in the same slot, alive until the slot is
+        // SAFETY: `waker` comes from the Arc in the same task, alive until the task is
         // removed after the poll (see above). ManuallyDrop keeps this borrowed view from
         // touching the reference count.
         let waker = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(waker) });
@@ -270,8 +257,8 @@ impl Core {
             self.check_slow(started, id);
         }
         if poll.is_ready() {
-            let slot = self.tasks.borrow_mut().remove(id);
-            drop(slot); // outside the borrow: dropping a task may wake or spawn
+            let task = self.tasks.borrow_mut().remove(id);
+            drop(task); // outside the borrow: dropping a task may wake or spawn
         }
     }
 
@@ -279,8 +266,8 @@ impl Core {
     #[cold]
     fn check_slow(&self, started: Option<std::time::Instant>, id: u64) {
         let tasks = self.tasks.borrow();
-        if let Some(slot) = tasks.get(id) {
-            if self.slow_poll.finish(started, &slot.meta) {
+        if let Some(task) = tasks.get(id) {
+            if self.slow_poll.finish(started, &task.meta) {
                 Counters::bump(&self.counters.slow_polls);
             }
         }
@@ -290,7 +277,7 @@ impl Core {
     fn next_id(&self) -> Option<u64> {
         let mut queue = self.run_queue.borrow_mut();
         if queue.is_empty() {
-            self.shared.drain_remote(&mut queue);
+            self.remote_queue.drain_into(&mut queue);
         }
         queue.pop_front()
     }
@@ -345,7 +332,7 @@ impl Core {
                     return output;
                 }
             }
-            let idle = self.run_queue.borrow().is_empty() && !self.shared.has_remote();
+            let idle = self.run_queue.borrow().is_empty() && !self.remote_queue.has_pending();
             let timeout = if idle { None } else { Some(Duration::ZERO) };
             if let Err(e) = self.reactor.turn(timeout) {
                 // Only a broken invariant (EBADF, EFAULT, EINVAL) gets here; nothing can
@@ -357,7 +344,8 @@ impl Core {
             }
             // Collect wakes from other threads every turn, not only when the local queue
             // runs dry: an always-busy queue must not starve them.
-            self.shared.drain_remote(&mut self.run_queue.borrow_mut());
+            self.remote_queue
+                .drain_into(&mut self.run_queue.borrow_mut());
         }
     }
 }
@@ -368,9 +356,9 @@ impl Drop for Core {
         // Drop each pending task on this thread; a panic in a future's Drop (or in its
         // payload's) must not stop the others from being dropped. Harness::drop tells their
         // handles "cancelled".
-        let tasks: Vec<TaskSlot> = self.tasks.get_mut().drain();
-        for slot in tasks {
-            drop_contained(slot);
+        let tasks: Vec<Task> = self.tasks.get_mut().drain();
+        for task in tasks {
+            drop_contained(task);
         }
     }
 }

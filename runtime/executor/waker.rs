@@ -1,26 +1,27 @@
 //! Wakers: how a task gets back onto the run queue, from this thread or any other.
 //!
 //! Each task owns one [`TaskWaker`] behind an `Arc`, made once at spawn: waking never
-//! allocates. The `queued` flag makes a storm of wakes put the task on the queue once.
+//! allocates. The `queued` flag makes a storm of wakes put the task on the queue once (the
+//! task's states are drawn on `Task`, in `task.rs`). A wake on the owner thread pushes onto
+//! the executor's local run queue ([`push_local`]); from any other thread it goes through
+//! the executor's [`RemoteQueue`], whose doc states the cross-thread handshake.
 
-use std::collections::VecDeque;
+use std::cell::Cell;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use futures_task::ArcWake;
 
-use crate::std_or_loom::{AtomicBool, AtomicU64, Mutex};
-use crate::sys::Notifier;
+use super::{Core, CURRENT_PTR};
+use crate::metrics::Counters;
+use crate::std_or_loom::{AtomicBool, AtomicU64};
+use crate::sys::RemoteQueue;
 
 /// What the wakers of one executor share with it, across threads.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    /// Task ids woken from other threads, moved to the local queue by the executor.
-    remote: Mutex<Vec<u64>>,
-    /// Set when `remote` has ids, so the executor checks it without taking the lock.
-    remote_pending: AtomicBool,
-    /// Rings the reactor out of its wait when a remote wake arrives.
-    notifier: Arc<Notifier>,
+    /// Where wakes from other threads go; the executor drains it.
+    remote: Arc<RemoteQueue>,
     /// Set when the runtime is dropped: later wakes do nothing.
     closed: AtomicBool,
     /// Wakes that came through `remote` (a counter for `Metrics`).
@@ -28,62 +29,34 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// State for an executor whose reactor is rung through `notifier`.
-    pub(crate) fn new(notifier: Arc<Notifier>) -> Shared {
+    /// State for an executor whose wakes from other threads arrive through `remote`.
+    pub(crate) fn new(remote: Arc<RemoteQueue>) -> Shared {
         Shared {
-            remote: Mutex::new(Vec::new()),
-            remote_pending: AtomicBool::new(false),
-            notifier,
+            remote,
             closed: AtomicBool::new(false),
             remote_wakes: AtomicU64::new(0),
         }
     }
 
     /// Queues `id`: on the owner thread straight onto the local queue, elsewhere onto the
-    /// locked remote queue followed by a ring of the reactor's doorbell.
-    ///
-    /// The remote path is one side of a store-buffering pair: publish (`remote_pending`,
-    /// release), then ring (`Notifier::wake`, a swap of its `pending`). It cannot be lost
-    /// because the reactor clears `pending` with a swap too (`Notifier::acknowledge`); the
-    /// litmus argument is at the end of `sys/notify.rs`.
+    /// remote queue ([`RemoteQueue::push`]: push, mark pending, ring unless rung).
     #[inline]
     fn schedule(self: &Arc<Self>, id: u64) {
         // The owner thread's executor is alive whenever it is current (a dropped runtime
         // is never current), so the local path needs no `closed` check.
-        if super::push_local(self, id) {
+        if push_local(self, id) {
             return;
         }
         if self.closed.load(Ordering::Acquire) {
             return;
         }
-        self.remote
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(id);
-        self.remote_pending.store(true, Ordering::Release);
         self.remote_wakes.fetch_add(1, Ordering::Relaxed);
-        self.notifier.wake();
+        self.remote.push(id);
     }
 
     /// How many wakes came from other threads.
     pub(crate) fn remote_wakes(&self) -> u64 {
         self.remote_wakes.load(Ordering::Relaxed)
-    }
-
-    /// Whether remote wakes wait to be collected. Read after the reactor acknowledged a
-    /// ring, it sees the flag of every wake that ring covered: the acknowledgement's swap
-    /// synchronizes with the ringers' (`sys/notify.rs`).
-    pub(crate) fn has_remote(&self) -> bool {
-        self.remote_pending.load(Ordering::Acquire)
-    }
-
-    /// Moves remote wakes onto `local`. The swap (acquire) pairs with `schedule`'s
-    /// release store, so the locked drain finds the id that set the flag.
-    pub(crate) fn drain_remote(&self, local: &mut VecDeque<u64>) {
-        if self.remote_pending.swap(false, Ordering::AcqRel) {
-            let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
-            local.extend(remote.drain(..));
-        }
     }
 
     /// Makes every later wake a no-op.
@@ -92,14 +65,46 @@ impl Shared {
     }
 }
 
+/// Pushes `id` onto the local run queue if `shared` belongs to this thread's executor;
+/// `false` sends the wake down the remote path.
+#[inline]
+fn push_local(shared: &Arc<Shared>, id: u64) -> bool {
+    let Ok(core) = CURRENT_PTR.try_with(Cell::get) else {
+        return false; // thread-local storage is being torn down
+    };
+    if core.is_null() {
+        return false;
+    }
+    // SAFETY: by CURRENT_PTR's invariant `core` points to the Core that CURRENT keeps
+    // alive on this thread, and Core is only ever used from this thread.
+    let core: &Core = unsafe { &*core };
+    if !Arc::ptr_eq(&core.shared, shared) {
+        return false;
+    }
+    match core.run_queue.try_borrow_mut() {
+        Ok(mut queue) => {
+            queue.push_back(id);
+            Counters::bump(&core.counters.wakes_local);
+            true
+        }
+        Err(_) => {
+            // The queue is borrowed only while an id is pushed or popped, which runs no
+            // waker. Were that broken, the locked remote path is still correct.
+            debug_assert!(false, "a wake ran while the run queue was borrowed");
+            false
+        }
+    }
+}
+
 /// The waker of one task (or of `block_on`'s own future).
 #[derive(Debug)]
 pub(crate) struct TaskWaker {
     shared: Arc<Shared>,
-    /// The task's id: slab key and generation, so a wake after the task finished (and its
-    /// slot was reused) finds a different generation and is ignored.
+    /// The task's id: table key and generation, so a wake after the task finished (and its
+    /// key was reused) finds a different generation and is ignored.
     id: u64,
-    /// True from the wake until the executor starts the next poll.
+    /// True from the wake until the executor starts the next poll (the states this flag
+    /// takes part in are drawn on `Task`).
     queued: AtomicBool,
 }
 

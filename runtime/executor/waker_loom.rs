@@ -1,13 +1,13 @@
 //! Loom models of the remote wake: `RUSTFLAGS="--cfg loom" cargo test --lib loom`.
 //!
-//! The doorbell's eventfd is modelled (`std_or_loom::ModelDoorbell`); the atomics, the
-//! remote queue's lock and the code that touches them are the runtime's own.
+//! They drive the runtime's own [`RemoteQueue`] (the handshake in its doc), `Shared` and
+//! `TaskWaker`; only the doorbell's fd is modelled (`std_or_loom::ModelDoorbell`).
 //!
 //! Limit: loom, like Miri, lets a read-modify-write read the newest store, so it cannot
-//! show store-buffering bugs. The two `pending` flags form such a pair (`sys/notify.rs`):
-//! with `Notifier::acknowledge` clearing `pending` by a plain store these models still
-//! pass, although the memory model (and Arm or POWER hardware) loses the wake. That case
-//! rests on the litmus argument at the end of `sys/notify.rs`.
+//! show store-buffering bugs. The two flags of the handshake form such a pair: with
+//! `RemoteQueue::acknowledge` clearing `rung` by a plain store these models still pass,
+//! although the memory model (and Arm or POWER hardware) loses the wake. That case rests on
+//! the litmus argument in `RemoteQueue`'s doc (`sys/remote_queue.rs`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -18,29 +18,29 @@ use loom::thread;
 
 use super::{Shared, TaskWaker};
 use crate::std_or_loom::AtomicBool;
-use crate::sys::Notifier;
+use crate::sys::RemoteQueue;
 
-fn shared() -> (Arc<Notifier>, Arc<Shared>) {
-    let notifier = Arc::new(Notifier::new().expect("eventfd"));
-    let shared = Arc::new(Shared::new(notifier.clone()));
-    (notifier, shared)
+fn shared() -> (Arc<RemoteQueue>, Arc<Shared>) {
+    let remote = Arc::new(RemoteQueue::new().expect("doorbell"));
+    let shared = Arc::new(Shared::new(remote.clone()));
+    (remote, shared)
 }
 
 /// `Core::block_on`'s loop, cut to the remote wake: the idle check (the local queue was
 /// just run empty), the reactor's turn (a blocking wait on the doorbell when idle), its
 /// acknowledgement, the drain, then running what it collected. Returns once `expected` ids
 /// came in; a lost wake leaves it in the wait, which loom reports as a deadlock.
-fn run_until_collected(notifier: &Notifier, shared: &Shared, expected: usize) -> Vec<u64> {
+fn run_until_collected(remote: &RemoteQueue, expected: usize) -> Vec<u64> {
     let mut collected = Vec::new();
     let mut seen = 0;
     while collected.len() < expected {
-        let idle = !shared.has_remote();
+        let idle = !remote.has_pending();
         if idle {
-            notifier.wait_for_ring(&mut seen);
-            notifier.acknowledge(true);
+            remote.wait_for_ring(&mut seen);
+            remote.acknowledge(true);
         }
         let mut local = VecDeque::new();
-        shared.drain_remote(&mut local);
+        remote.drain_into(&mut local);
         collected.extend(local); // the tasks run
     }
     collected
@@ -48,21 +48,21 @@ fn run_until_collected(notifier: &Notifier, shared: &Shared, expected: usize) ->
 
 /// A remote thread wakes two tasks while the runtime decides to go idle: both are
 /// collected, so no wake is lost, whichever way the idle check, the rings and the
-/// acknowledgements interleave (the second wake may find `pending` still set).
+/// acknowledgements interleave (the second wake may find `rung` still set).
 #[test]
 fn loom_remote_wake_is_not_lost_when_the_runtime_goes_idle() {
     loom::model(|| {
-        let (notifier, shared) = shared();
-        let remote = {
+        let (remote, shared) = shared();
+        let waking_thread = {
             let shared = shared.clone();
             thread::spawn(move || {
                 shared.schedule(1);
                 shared.schedule(2);
             })
         };
-        let collected = run_until_collected(&notifier, &shared, 2);
+        let collected = run_until_collected(&remote, 2);
         assert_eq!(collected, [1, 2]);
-        remote.join().unwrap();
+        waking_thread.join().unwrap();
     });
 }
 
@@ -72,11 +72,11 @@ fn loom_remote_wake_is_not_lost_when_the_runtime_goes_idle() {
 #[test]
 fn loom_wake_during_poll_queues_the_task_again() {
     loom::model(|| {
-        let (_notifier, shared) = shared();
+        let (remote, shared) = shared();
         // As spawned: counted as queued, and now taken off the run queue to be polled.
         let waker = Arc::new(TaskWaker::new(shared.clone(), 7));
         let ready = Arc::new(AtomicBool::new(false));
-        let remote = {
+        let waking_thread = {
             let (waker, ready) = (waker.clone(), ready.clone());
             thread::spawn(move || {
                 ready.store(true, Ordering::Release);
@@ -85,9 +85,9 @@ fn loom_wake_during_poll_queues_the_task_again() {
         };
         waker.clear_queued();
         let poll_saw_ready = ready.load(Ordering::Acquire); // the poll
-        remote.join().unwrap();
+        waking_thread.join().unwrap();
         let mut queued_again = VecDeque::new();
-        shared.drain_remote(&mut queued_again);
+        remote.drain_into(&mut queued_again);
         assert!(
             poll_saw_ready || queued_again == [7],
             "the poll missed the data and the wake did not queue the task again"

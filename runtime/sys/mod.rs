@@ -61,6 +61,7 @@ pub(crate) mod fd;
 mod kqueue;
 mod notify;
 mod poll;
+mod remote_queue;
 pub(crate) mod socket;
 #[cfg(test)]
 mod tests;
@@ -72,7 +73,7 @@ use std::os::fd::RawFd;
 use std::time::Duration;
 
 pub use backend::Backend;
-pub(crate) use notify::Notifier;
+pub(crate) use remote_queue::RemoteQueue;
 pub use types::{Event, Interest, Readiness, Token};
 
 /// Turns a libc return value of `-1` into the thread's `errno` as an [`io::Error`].
