@@ -29,8 +29,9 @@
 //! | module | role |
 //! |---|---|
 //! | [`sys`] | OS backends behind one seam ([`sys::Selector`]), the socket syscalls, the cross-thread doorbell |
-//! | `reactor/` | registrations (slab key + generation), readiness, parked wakers, timers, one *turn* |
-//! | `executor/` | tasks in a slab, the run queue fed by wakers, `block_on`, `JoinHandle` |
+//! | `key.rs` | `Key` and `KeyTable`: index + generation ids never issued twice, behind reactor tokens, task ids and timer ids |
+//! | `reactor/` | registered sources under keys, readiness, parked wakers, timers, one *turn* |
+//! | `executor/` | tasks in a table, the run queue fed by wakers, `block_on`, `JoinHandle` |
 //! | [`future`] | `race` and `join`: two futures side by side in one task |
 //! | [`io`] | `AsyncRead`/`AsyncWrite`, their `Ext` traits, the readiness helper |
 //! | [`net`] | `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream` |
@@ -56,17 +57,18 @@ mod coop;
 mod executor;
 pub mod future;
 pub mod io;
+mod key;
 pub mod metrics;
 pub mod net;
 mod reactor;
 mod runtime;
 pub mod signal;
 mod std_or_loom;
+mod stored_waker;
 pub mod sync;
 pub mod sys;
 pub mod task;
 pub mod time;
-mod waker_slot;
 pub mod workers;
 
 pub use runtime::{Builder, Runtime, BACKEND_ENV};

@@ -194,7 +194,7 @@ impl Future for Notified<'_> {
             return Poll::Ready(());
         }
         let waiter = state.waiters.get_mut(key);
-        let stale = crate::waker_slot::store(&mut waiter.waker, cx.waker());
+        let stale = crate::stored_waker::replace(&mut waiter.waker, cx.waker());
         drop(state);
         drop(stale);
         Poll::Pending

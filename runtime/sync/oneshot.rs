@@ -137,7 +137,7 @@ impl<T> Future for Receiver<T> {
         if state.sender_gone {
             return Poll::Ready(Err(RecvError(())));
         }
-        let replaced = crate::waker_slot::store(&mut state.receiver, cx.waker());
+        let replaced = crate::stored_waker::replace(&mut state.receiver, cx.waker());
         drop(state);
         drop(replaced); // outside the lock
         Poll::Pending

@@ -296,7 +296,7 @@ impl<T: Clone> Future for Recv<'_, T> {
         }
         let stale = match this.key {
             Some(key) if state.waiters.is_linked(key) => {
-                crate::waker_slot::store(state.waiters.get_mut(key), cx.waker())
+                crate::stored_waker::replace(state.waiters.get_mut(key), cx.waker())
             }
             key => {
                 // Not queued yet, or woken (popped) with nothing for us: queue again.

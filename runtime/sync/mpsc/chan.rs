@@ -123,7 +123,7 @@ impl<T> Chan<T> {
         if state.senders == 0 || state.rx_closed {
             return Poll::Ready(None);
         }
-        let stale = crate::waker_slot::store(&mut state.receiver, cx.waker());
+        let stale = crate::stored_waker::replace(&mut state.receiver, cx.waker());
         drop(state);
         drop(stale);
         Poll::Pending
