@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use super::source::Source;
 use super::{AsyncRead, AsyncWrite};
-use crate::reactor::Direction;
+use crate::reactor::{Assume, Direction};
 use crate::sys;
 
 /// An fd-owning object `T`, registered with the reactor.
@@ -75,7 +75,7 @@ impl<T: AsRawFd> AsyncFd<T> {
             }
             Err(e) => return Err((e, inner)),
         }
-        let source = Source::try_new(inner, true)?;
+        let source = Source::try_new(inner, Assume::Ready)?;
         Ok(AsyncFd { source })
     }
 

@@ -17,8 +17,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::{AsyncFd, AsyncRead, AsyncWrite};
-use crate::net::split::sealed::Duplex;
-use crate::net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpStream, UnixStream, WriteHalf};
+use crate::net::stream_socket::StreamKind;
+use crate::net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, StreamSocket, WriteHalf};
 
 /// `futures_io::AsyncRead` for `$ty` through `<$ty as corio::io::AsyncRead>`.
 macro_rules! futures_read {
@@ -62,19 +62,15 @@ macro_rules! futures_write {
     };
 }
 
-futures_read!(impl<> for TcpStream);
-futures_write!(impl<> for TcpStream);
-futures_read!(impl<> for &TcpStream);
-futures_write!(impl<> for &TcpStream);
-futures_read!(impl<> for UnixStream);
-futures_write!(impl<> for UnixStream);
-futures_read!(impl<> for &UnixStream);
-futures_write!(impl<> for &UnixStream);
-
-futures_read!(impl<S: Duplex> for ReadHalf<'_, S>);
-futures_write!(impl<S: Duplex> for WriteHalf<'_, S>);
-futures_read!(impl<S: Duplex> for OwnedReadHalf<S>);
-futures_write!(impl<S: Duplex> for OwnedWriteHalf<S>);
+// `TcpStream`, `UnixStream`, references to them, and their halves.
+futures_read!(impl<K: StreamKind> for StreamSocket<K>);
+futures_write!(impl<K: StreamKind> for StreamSocket<K>);
+futures_read!(impl<K: StreamKind> for &StreamSocket<K>);
+futures_write!(impl<K: StreamKind> for &StreamSocket<K>);
+futures_read!(impl<K: StreamKind> for ReadHalf<'_, StreamSocket<K>>);
+futures_write!(impl<K: StreamKind> for WriteHalf<'_, StreamSocket<K>>);
+futures_read!(impl<K: StreamKind> for OwnedReadHalf<StreamSocket<K>>);
+futures_write!(impl<K: StreamKind> for OwnedWriteHalf<StreamSocket<K>>);
 
 futures_read!(impl<T: AsRawFd> for AsyncFd<T>);
 futures_write!(impl<T: AsRawFd> for AsyncFd<T>);

@@ -6,12 +6,14 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::task::{ready, Context, Poll};
 
 use crate::coop;
-use crate::reactor::{Direction, Registration, Waiter};
+use crate::reactor::{Assume, Direction, Registration, Waiter};
 
 /// What a short `recv` (fewer bytes than the buffer holds) proves about a stream socket's
-/// receive queue; each stream type names its own to [`Source::poll_recv`].
+/// receive queue; each stream family names its own (`StreamKind::SHORT_READ` in
+/// `net/stream_socket.rs`) to [`Source::poll_recv`]. `pub` because that sealed trait's
+/// items are; `io::source` is crate-private, so the type is not reachable from outside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ShortRead {
+pub enum ShortRead {
     /// The queue is drained: TCP's `recv` copies until the buffer is full or the queue is
     /// empty (urgent data aside: see `Registration::clear_readiness`). Read readiness is
     /// cleared, and the next read parks without a syscall that would only see `EAGAIN`.
@@ -35,15 +37,14 @@ pub(crate) struct Source<T: AsRawFd> {
 }
 
 impl<T: AsRawFd> Source<T> {
-    /// Registers `io` with this thread's reactor; see [`Registration::new`] for
-    /// `optimistic`.
-    pub(crate) fn new(io: T, optimistic: bool) -> io::Result<Source<T>> {
-        Source::try_new(io, optimistic).map_err(|(e, _)| e)
+    /// Registers `io` with this thread's reactor, starting from what `assume` says.
+    pub(crate) fn new(io: T, assume: Assume) -> io::Result<Source<T>> {
+        Source::try_new(io, assume).map_err(|(e, _)| e)
     }
 
     /// [`new`](Self::new), handing `io` back with the error if it cannot be registered.
-    pub(crate) fn try_new(io: T, optimistic: bool) -> Result<Source<T>, (io::Error, T)> {
-        match Registration::new(io.as_raw_fd(), optimistic) {
+    pub(crate) fn try_new(io: T, assume: Assume) -> Result<Source<T>, (io::Error, T)> {
+        match Registration::new(io.as_raw_fd(), assume) {
             Ok(registration) => Ok(Source { registration, io }),
             Err(e) => Err((e, io)),
         }

@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
 use crate::io::source::Source;
-use crate::reactor::Direction;
+use crate::reactor::{Assume, Direction};
 use crate::sys::socket;
 
 use super::accept::AcceptBackoff;
@@ -81,7 +81,7 @@ impl TcpListener {
 
     fn from_fd(fd: OwnedFd) -> io::Result<TcpListener> {
         Ok(TcpListener {
-            source: Source::new(fd, true)?,
+            source: Source::new(fd, Assume::Ready)?,
             backoff: AcceptBackoff::default(),
         })
     }
@@ -125,7 +125,7 @@ fn accept_syscall<T: AsRawFd>(listener: &T) -> io::Result<(OwnedFd, SocketAddr)>
 
 /// The accepted connection as a registered stream.
 fn stream_of((fd, addr): (OwnedFd, SocketAddr)) -> io::Result<(TcpStream, SocketAddr)> {
-    Ok((TcpStream::from_fd(fd, true)?, addr))
+    Ok((TcpStream::from_fd(fd, Assume::Ready)?, addr))
 }
 
 impl AsRawFd for TcpListener {

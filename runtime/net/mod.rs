@@ -2,23 +2,28 @@
 //! streams ([`UnixListener`], [`UnixStream`]).
 //!
 //! Each type owns its socket inside a reactor-registered source; every operation goes
-//! through the one readiness helper ("try, on `WouldBlock` park, retry"). Stream sockets
-//! split into halves the same way whatever their family ([`ReadHalf`], [`OwnedReadHalf`],
-//! ...; the type parameter names the stream and defaults to `TcpStream`).
+//! through the one readiness helper ("try, on `WouldBlock` park, retry"). The two stream
+//! types are one generic type, [`StreamSocket`], of the [`Tcp`] or the [`Unix`] family:
+//! `TcpStream` is `StreamSocket<Tcp>` and `UnixStream` is `StreamSocket<Unix>`, so they
+//! read, write and split into halves through the same code ([`ReadHalf`],
+//! [`OwnedReadHalf`], ...; the halves' type parameter names the stream and defaults to
+//! `TcpStream`).
 
 mod accept;
 mod connect;
 mod listener;
-pub(crate) mod split;
+mod split;
 mod stream;
+pub(crate) mod stream_socket;
 mod udp;
 mod unix;
 
 pub use listener::TcpListener;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-pub use stream::TcpStream;
+pub use stream::{Tcp, TcpStream};
+pub use stream_socket::StreamSocket;
 pub use udp::UdpSocket;
-pub use unix::{UnixListener, UnixStream};
+pub use unix::{Unix, UnixListener, UnixStream};
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};

@@ -1,23 +1,23 @@
 //! `TcpStream`: a connected TCP socket that reads and writes without blocking the thread.
 
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use crate::io::source::{ShortRead, Source};
+use crate::io::source::ShortRead;
+use crate::reactor::Assume;
 use crate::sys::socket;
 
-use super::split::{self, stream_socket};
-use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use super::stream_socket::{sealed, StreamKind, StreamSocket};
 
-/// A TCP connection.
+/// A TCP connection: a [`StreamSocket`] of the [`Tcp`] family.
 ///
 /// Read and write it through [`AsyncReadExt`](crate::io::AsyncReadExt) and
 /// [`AsyncWriteExt`](crate::io::AsyncWriteExt). `&TcpStream` implements both traits too,
-/// so one task can read while another writes: borrow with [`split`](Self::split), or move
-/// halves into separate tasks with [`into_split`](Self::into_split). Several tasks may
-/// wait on the same direction through [`readable`](Self::readable) or
-/// [`writable`](Self::writable); each is woken. Reads and writes (`poll_read`,
+/// so one task can read while another writes: borrow with [`split`](TcpStream::split), or
+/// move halves into separate tasks with [`into_split`](TcpStream::into_split). Several
+/// tasks may wait on the same direction through [`readable`](TcpStream::readable) or
+/// [`writable`](TcpStream::writable); each is woken. Reads and writes (`poll_read`,
 /// `poll_write` and the `AsyncReadExt`/`AsyncWriteExt` futures built on them) keep one
 /// waker per direction: if two tasks read one `&TcpStream` at once, only the last to
 /// wait is woken, and the other may wait for ever. Read from one task at a time.
@@ -25,9 +25,31 @@ use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 /// A reset peer gives `ConnectionReset` or `BrokenPipe` errors, never `SIGPIPE`
 /// (`send` uses `MSG_NOSIGNAL`). After the peer shuts down its write half, reads return
 /// `Ok(0)` and writes still work.
+///
+/// The methods shared with [`UnixStream`](super::UnixStream) are [`StreamSocket`]'s
+/// generic ones (`impl<K> StreamSocket<K>`); TCP's own (`connect`, `set_nodelay`, ...)
+/// are under `impl StreamSocket<Tcp>`.
+pub type TcpStream = StreamSocket<Tcp>;
+
+/// The TCP family of [`StreamSocket`]: [`TcpStream`] is `StreamSocket<Tcp>`.
 #[derive(Debug)]
-pub struct TcpStream {
-    source: Source<OwnedFd>,
+pub enum Tcp {}
+
+impl sealed::Sealed for Tcp {}
+
+impl StreamKind for Tcp {
+    type Addr = SocketAddr;
+    type Io = OwnedFd;
+    /// TCP's `recv` stops short only when the receive queue is empty.
+    const SHORT_READ: ShortRead = ShortRead::Drains;
+
+    fn local_addr(io: &OwnedFd) -> io::Result<SocketAddr> {
+        socket::local_addr(io.as_raw_fd())
+    }
+
+    fn peer_addr(io: &OwnedFd) -> io::Result<SocketAddr> {
+        socket::peer_addr(io.as_raw_fd())
+    }
 }
 
 impl TcpStream {
@@ -66,8 +88,7 @@ impl TcpStream {
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let fd = socket::tcp_socket(&addr)?;
         let done = socket::connect(fd.as_raw_fd(), &addr)?;
-        // Not optimistic: a connect in progress must not be probed before an event.
-        let stream = TcpStream::from_fd(fd, false)?;
+        let stream = TcpStream::from_fd(fd, Assume::NotReady)?;
         if done {
             return Ok(stream);
         }
@@ -75,10 +96,10 @@ impl TcpStream {
         Ok(stream)
     }
 
-    pub(crate) fn from_fd(fd: OwnedFd, optimistic: bool) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            source: Source::new(fd, optimistic)?,
-        })
+    /// Registers a connected socket (`Assume::Ready`) or one still connecting
+    /// (`Assume::NotReady`).
+    pub(crate) fn from_fd(fd: OwnedFd, assume: Assume) -> io::Result<TcpStream> {
+        StreamSocket::new(fd, assume)
     }
 
     /// Wraps a connected std stream (it is switched to non-blocking).
@@ -87,17 +108,7 @@ impl TcpStream {
     /// If the socket cannot be made non-blocking, or outside a corio runtime.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
-        TcpStream::from_fd(stream.into(), true)
-    }
-
-    /// The local address of this connection.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        socket::local_addr(self.source.fd())
-    }
-
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        socket::peer_addr(self.source.fd())
+        TcpStream::from_fd(stream.into(), Assume::Ready)
     }
 
     /// Sets `TCP_NODELAY` (disables Nagle's algorithm) when `on`.
@@ -109,22 +120,4 @@ impl TcpStream {
     pub fn nodelay(&self) -> io::Result<bool> {
         socket::nodelay(self.source.fd())
     }
-
-    /// Shuts down the read half, the write half (sends FIN) or both, at once.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        socket::shutdown(self.source.fd(), how)
-    }
-
-    /// Borrows the stream as a read half and a write half, for two futures in one task.
-    pub fn split(&self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        split::split(self)
-    }
-
-    /// Splits the stream into halves that can move into two tasks (on this thread).
-    /// Dropping the write half shuts down the write side.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split::into_split(self)
-    }
 }
-
-stream_socket!(TcpStream, SocketAddr, ShortRead::Drains);

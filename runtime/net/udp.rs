@@ -10,7 +10,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::task::{Context, Poll};
 
 use crate::io::source::Source;
-use crate::reactor::Direction;
+use crate::reactor::{Assume, Direction};
 
 /// A UDP socket.
 ///
@@ -60,7 +60,7 @@ impl UdpSocket {
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            source: Source::new(socket, true)?,
+            source: Source::new(socket, Assume::Ready)?,
         })
     }
 

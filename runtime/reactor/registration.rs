@@ -6,33 +6,43 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::{Direction, IoState, Reactor, Waiter};
+use crate::key::Key;
 use crate::sys::{Interest, Readiness};
 
 /// One fd's registration with the current thread's reactor. Dropping it deregisters the fd
 /// (`EPOLL_CTL_DEL`), which must happen before the fd is closed: owners declare the
 /// registration before the fd so Rust drops it first.
 ///
-/// The readiness state is shared with the reactor's slab through an `Rc`, so the hot path
-/// (is it ready? park; clear) touches two `Cell`s and no lookup.
+/// The readiness state is shared with the reactor's table of sources through an `Rc`, so
+/// the hot path (is it ready? park; clear) touches two `Cell`s and no lookup.
 #[derive(Debug)]
 pub(crate) struct Registration {
     reactor: Rc<Reactor>,
     io: Rc<IoState>,
     fd: RawFd,
-    key: usize,
+    /// The key the fd is registered under (its token).
+    key: Key,
+}
+
+/// What a new registration assumes about its fd before the first event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Assume {
+    /// Both directions ready: the first operation tries the syscall at once. Right for
+    /// accepted sockets (data often already waits), listeners, bound sockets and pipes,
+    /// where a try costs at most one `EAGAIN`.
+    Ready,
+    /// Nothing ready: the first operation waits for an event. Right for a connect in
+    /// progress, which must not be probed before the kernel reports its outcome.
+    NotReady,
 }
 
 impl Registration {
-    /// Registers `fd` with this thread's reactor. With `optimistic`, the first operation
-    /// tries the syscall before any event arrives (right for accepted sockets, where data
-    /// often already waits); without it, the first operation waits for an event (right
-    /// for a connect in progress, which must not be probed early).
-    pub(crate) fn new(fd: RawFd, optimistic: bool) -> io::Result<Registration> {
+    /// Registers `fd` with this thread's reactor, starting from what `assume` says.
+    pub(crate) fn new(fd: RawFd, assume: Assume) -> io::Result<Registration> {
         let reactor = super::current()?;
-        let ready = if optimistic {
-            Readiness::READABLE.union(Readiness::WRITABLE)
-        } else {
-            Readiness::EMPTY
+        let ready = match assume {
+            Assume::Ready => Readiness::READABLE.union(Readiness::WRITABLE),
+            Assume::NotReady => Readiness::EMPTY,
         };
         let (key, io) = reactor.add(fd, ready)?;
         Ok(Registration {
@@ -67,7 +77,7 @@ impl Registration {
     #[inline(never)]
     pub(crate) fn park(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Error> {
         let replaced = self.io.park(dir, cx.waker());
-        let rearmed = self.reactor.rearm(self.fd, self.key, &self.io, dir);
+        let rearmed = self.reactor.rearm(self.fd, self.key, dir);
         // After every use of the reactor: a waker's wake or drop may drop a source.
         if let Some(replaced) = replaced {
             replaced.release();
@@ -92,7 +102,7 @@ impl Registration {
         entry: &mut Option<usize>,
     ) -> Poll<io::Error> {
         let displaced = self.io.park_entry(dir, entry, cx.waker());
-        let rearmed = self.reactor.rearm(self.fd, self.key, &self.io, dir);
+        let rearmed = self.reactor.rearm(self.fd, self.key, dir);
         drop(displaced); // after every use of the reactor, as in `park`
         match rearmed {
             Ok(()) => Poll::Pending,

@@ -19,7 +19,7 @@ use slab::Slab;
 
 use super::handler::LentPipe;
 use crate::io::source::Source;
-use crate::reactor::{Direction, Reactor};
+use crate::reactor::{Assume, Direction, Reactor};
 
 /// What streams and the driver task share: the streams' wakers.
 #[derive(Debug, Default)]
@@ -50,7 +50,7 @@ impl Hub {
         if let Some(hub) = existing {
             return Ok(hub);
         }
-        let pipe = Source::new(LentPipe::take()?, true)?;
+        let pipe = Source::new(LentPipe::take()?, Assume::Ready)?;
         let hub = Rc::new(Hub::default());
         let weak = Rc::downgrade(&hub);
         HUBS.with(|hubs| hubs.borrow_mut().push((reactor, weak.clone())));
@@ -68,7 +68,7 @@ impl Hub {
         let mut wakers = self.wakers.borrow_mut();
         let stale = wakers
             .get_mut(key)
-            .and_then(|slot| crate::waker_slot::store(slot, waker));
+            .and_then(|slot| crate::stored_waker::replace(slot, waker));
         drop(wakers);
         drop(stale); // outside the borrow: a waker's Drop may reach the hub
     }

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use crate::io::source::Source;
 use crate::net::accept::AcceptBackoff;
-use crate::reactor::Direction;
+use crate::reactor::{Assume, Direction};
 
 use super::UnixStream;
 
@@ -41,7 +41,7 @@ impl UnixListener {
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
-            source: Source::new(listener, true)?,
+            source: Source::new(listener, Assume::Ready)?,
             backoff: AcceptBackoff::default(),
         })
     }

@@ -4,4 +4,4 @@ mod listener;
 mod stream;
 
 pub use listener::UnixListener;
-pub use stream::UnixStream;
+pub use stream::{Unix, UnixStream};

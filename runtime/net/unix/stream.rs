@@ -1,15 +1,14 @@
 //! `UnixStream`: a connected Unix-domain stream socket.
 
 use std::io;
-use std::net::Shutdown;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::io::source::{ShortRead, Source};
-use crate::net::split::{self, stream_socket};
-use crate::net::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::io::source::ShortRead;
+use crate::net::stream_socket::{sealed, StreamKind, StreamSocket};
+use crate::reactor::Assume;
 use crate::sys::socket;
 use crate::sys::unix_addr::{self, Connect};
 
@@ -18,12 +17,32 @@ use crate::sys::unix_addr::{self, Connect};
 const FIRST_RETRY: Duration = Duration::from_millis(1);
 const MAX_RETRY: Duration = Duration::from_millis(100);
 
-/// A Unix-domain stream connection: read and write it like a
-/// [`TcpStream`](crate::net::TcpStream) (the same `AsyncRead`/`AsyncWrite`, `split`,
-/// `into_split`, `try_read`, `readable`, ...).
+/// A Unix-domain stream connection: a [`StreamSocket`] of the [`Unix`] family. Read and
+/// write it like a [`TcpStream`](crate::net::TcpStream): the same `AsyncRead`/
+/// `AsyncWrite`, `split`, `into_split`, `try_read`, `readable`, ... ([`StreamSocket`]'s
+/// generic methods, `impl<K> StreamSocket<K>`); its own (`connect`, `pair`, ...) are
+/// under `impl StreamSocket<Unix>`.
+pub type UnixStream = StreamSocket<Unix>;
+
+/// The Unix-domain family of [`StreamSocket`]: [`UnixStream`] is `StreamSocket<Unix>`.
 #[derive(Debug)]
-pub struct UnixStream {
-    source: Source<std::os::unix::net::UnixStream>,
+pub enum Unix {}
+
+impl sealed::Sealed for Unix {}
+
+impl StreamKind for Unix {
+    type Addr = SocketAddr;
+    type Io = std::os::unix::net::UnixStream;
+    /// A Unix `recv` may stop short with bytes still queued.
+    const SHORT_READ: ShortRead = ShortRead::ProvesNothing;
+
+    fn local_addr(io: &Self::Io) -> io::Result<SocketAddr> {
+        io.local_addr()
+    }
+
+    fn peer_addr(io: &Self::Io) -> io::Result<SocketAddr> {
+        io.peer_addr()
+    }
 }
 
 impl UnixStream {
@@ -40,9 +59,9 @@ impl UnixStream {
         loop {
             let fd = socket::stream_socket(libc::AF_UNIX)?;
             match unix_addr::connect(fd.as_raw_fd(), path)? {
-                Connect::Done => return UnixStream::from_fd(fd.into(), true),
+                Connect::Done => return UnixStream::from_fd(fd.into(), Assume::Ready),
                 Connect::InProgress => {
-                    let stream = UnixStream::from_fd(fd.into(), false)?;
+                    let stream = UnixStream::from_fd(fd.into(), Assume::NotReady)?;
                     crate::net::connect::finish(&stream.source).await?;
                     return Ok(stream);
                 }
@@ -71,7 +90,7 @@ impl UnixStream {
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
         socket::set_nosigpipe(stream.as_raw_fd())?;
-        UnixStream::from_fd(stream, true)
+        UnixStream::from_fd(stream, Assume::Ready)
     }
 
     /// A stream just returned by `accept` (blocking mode, close-on-exec).
@@ -79,42 +98,12 @@ impl UnixStream {
         UnixStream::from_std(stream)
     }
 
-    fn from_fd(stream: std::os::unix::net::UnixStream, optimistic: bool) -> io::Result<UnixStream> {
-        Ok(UnixStream {
-            source: Source::new(stream, optimistic)?,
-        })
-    }
-
-    /// This end's address (unnamed for a connecting socket).
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
-    }
-
-    /// The peer's address (the listener's path, for a connected client).
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
+    fn from_fd(stream: std::os::unix::net::UnixStream, assume: Assume) -> io::Result<UnixStream> {
+        StreamSocket::new(stream, assume)
     }
 
     /// Takes the socket's pending error (`SO_ERROR`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.source.get_ref().take_error()
     }
-
-    /// Shuts down the read half, the write half or both, at once.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.source.get_ref().shutdown(how)
-    }
-
-    /// Borrows the stream as a read half and a write half, for two futures in one task.
-    pub fn split(&self) -> (ReadHalf<'_, UnixStream>, WriteHalf<'_, UnixStream>) {
-        split::split(self)
-    }
-
-    /// Splits the stream into halves that can move into two tasks (on this thread).
-    /// Dropping the write half shuts down the write side.
-    pub fn into_split(self) -> (OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>) {
-        split::into_split(self)
-    }
 }
-
-stream_socket!(UnixStream, SocketAddr, ShortRead::ProvesNothing);
