@@ -41,7 +41,7 @@
 //! | [`sync`] | channels (`mpsc`, `broadcast`, `oneshot`), `Mutex`, `Semaphore`, `Notify` |
 //! | [`metrics`] | counters: tasks, polls, wakes, reactor waits and events |
 //! | [`workers`] | thread-per-core: one runtime per worker thread, `spawn_on` between them |
-//! | `runtime.rs` | [`Runtime`] and its [`Builder`]: ties a backend, a reactor and an executor |
+//! | [`runtime`] (`runtime.rs`) | [`Runtime`] and its [`Builder`]: ties a backend, a reactor and an executor |
 //!
 //! The cargo feature `futures-io` (off by default) implements `futures_io::AsyncRead` and
 //! `AsyncWrite` for corio's streams (see [`io`]); `hyper-corio/` in the repository runs
@@ -61,7 +61,7 @@ mod key;
 pub mod metrics;
 pub mod net;
 mod reactor;
-mod runtime;
+pub mod runtime;
 pub mod signal;
 mod std_or_loom;
 mod stored_waker;

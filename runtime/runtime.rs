@@ -126,6 +126,29 @@ impl Builder {
         Builder::default()
     }
 
+    /// Default options, under tokio's name: every corio [`Runtime`] runs its tasks on the
+    /// thread that calls `block_on`, as tokio's current-thread runtime does. (For one
+    /// runtime per core, see [`build_workers`](Self::build_workers).)
+    pub fn new_current_thread() -> Builder {
+        Builder::default()
+    }
+
+    /// Does nothing, and exists so tokio's `enable_all()` compiles: a corio runtime always
+    /// has its I/O reactor and its timers.
+    pub fn enable_all(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Does nothing, as [`enable_all`](Self::enable_all): the I/O reactor is always on.
+    pub fn enable_io(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Does nothing, as [`enable_all`](Self::enable_all): timers are always on.
+    pub fn enable_time(&mut self) -> &mut Builder {
+        self
+    }
+
     /// Chooses the OS backend. Without this call the backend comes from the
     /// `CORIO_BACKEND` environment variable (`epoll`, `poll` or `kqueue`), and without
     /// that from [`Backend::os_default`].

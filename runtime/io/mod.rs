@@ -44,5 +44,7 @@ mod write;
 pub use async_fd::AsyncFd;
 pub use ext::{AsyncReadExt, AsyncWriteExt};
 pub use read::{Read, ReadExact, ReadToEnd};
+/// std's I/O error types, under the paths tokio programs use (`corio::io::Result`).
+pub use std::io::{Error, ErrorKind, Result};
 pub use traits::{AsyncRead, AsyncWrite};
 pub use write::{Close, Flush, Write, WriteAll};

@@ -20,13 +20,16 @@ mod unix;
 
 pub use listener::TcpListener;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+/// The address conversion `connect` and `bind` take: std's trait, so any `SocketAddr`,
+/// `(ip, port)` or `"host:port"` string works, as on tokio.
+pub use std::net::ToSocketAddrs;
 pub use stream::{Tcp, TcpStream};
 pub use stream_socket::StreamSocket;
 pub use udp::UdpSocket;
 pub use unix::{Unix, UnixListener, UnixStream};
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 /// Resolves `addr` and runs `f` on each address until one succeeds; the last error wins.
 fn each_addr<A: ToSocketAddrs, T>(

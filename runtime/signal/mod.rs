@@ -28,6 +28,12 @@
 //! [after `fork`](crate::task#after-fork) says what the two processes then share.
 
 mod driver;
+
+/// Unix signals under tokio's path (`corio::signal::unix::{signal, SignalKind}`): the
+/// same items as [`signal`](super::signal) at this module's root.
+pub mod unix {
+    pub use super::{signal, Signal, SignalKind};
+}
 mod handler;
 
 use std::fmt;

@@ -15,10 +15,9 @@ mod timeout;
 
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub use std::time::Instant;
+/// std's clock types, under the paths tokio programs use (`corio::time::Duration`).
+pub use std::time::{Duration, Instant};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
-
-use std::time::Duration;
 
 /// `now + duration`, saturating at a deadline far enough away to mean "never" (about 30
 /// years), so `Duration::MAX` neither overflows nor panics.

@@ -23,7 +23,7 @@
 //! });
 //! ```
 
-mod error;
+pub mod error;
 
 pub use error::{RecvError, SendError, TryRecvError};
 

@@ -28,7 +28,7 @@
 
 mod bounded;
 mod chan;
-mod error;
+pub mod error;
 mod unbounded;
 
 pub use bounded::{channel, Receiver, Recv, Sender};
