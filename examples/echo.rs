@@ -57,7 +57,7 @@ fn run_one(args: Args) -> io::Result<()> {
         // Listen for the signals before announcing the address: from then on a SIGTERM
         // is a shutdown request, never the default "die at once".
         let stop = Shutdown::listen()?;
-        let listener = TcpListener::bind(&args.addr)?;
+        let listener = TcpListener::bind(&args.addr).await?;
         say(format_args!("listening on {}", listener.local_addr()?));
         let report = serve_until_signal(listener, stop, &args, "").await;
         say(format_args!(
@@ -82,10 +82,12 @@ fn run_workers(args: Args, count: usize) -> io::Result<()> {
     for index in 0..count {
         let (args, bound, bind_to) = (args.clone(), bound_tx.clone(), addr.clone());
         handles.push(workers.spawn_on_with(index, move || async move {
-            let listening = Shutdown::listen().and_then(|stop| {
-                let listener = TcpListener::bind_reuse_port(&bind_to)?;
-                Ok((stop, listener))
-            });
+            let listening = match Shutdown::listen() {
+                Ok(stop) => TcpListener::bind_reuse_port(&bind_to)
+                    .await
+                    .map(|listener| (stop, listener)),
+                Err(e) => Err(e),
+            };
             let (stop, listener) = match listening {
                 Ok(ok) => ok,
                 Err(e) => {

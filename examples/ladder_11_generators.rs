@@ -246,8 +246,10 @@ impl Future for AcceptLoop {
     }
 }
 
+/// Binds in one step, inside a `poll`: `TcpListener::bind` is itself a future (it may
+/// resolve a name), so this state machine binds std's listener and registers it.
 fn bind(addr: &str) -> io::Result<TcpListener> {
-    let listener = TcpListener::bind(addr)?;
+    let listener = TcpListener::from_std(std::net::TcpListener::bind(addr)?)?;
     println!("listening on {}", listener.local_addr()?);
     Ok(listener)
 }

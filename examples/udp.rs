@@ -16,7 +16,7 @@ fn main() {
         .unwrap_or_else(|| "127.0.0.1:8080".to_string());
     let result: std::io::Result<()> = corio::Runtime::new().and_then(|rt| {
         rt.block_on(async {
-            let socket = UdpSocket::bind(&addr)?;
+            let socket = UdpSocket::bind(&addr).await?;
             println!("listening on {}", socket.local_addr()?);
             let mut buf = vec![0u8; 64 * 1024]; // the largest UDP payload fits
             loop {

@@ -145,7 +145,7 @@ fn echo_out_of_descriptors_neither_exits_nor_spins_and_recovers() {
 #[test]
 fn listener_survives_a_connection_reset_before_accept() {
     corio::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
 
         // A client completes the handshake (the kernel queues it), then resets before

@@ -62,7 +62,7 @@ fn a_custom_selector_runs_the_runtime_and_sees_every_registration() {
     assert_eq!(counts.register.get(), 1);
 
     let reply = runtime.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = corio::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();

@@ -21,7 +21,7 @@ fn poll_backend_serves_more_than_1024_connections() {
     let runtime = Runtime::builder().backend(Backend::Poll).build().unwrap();
     assert_eq!(runtime.backend_name(), "poll");
     let (served, highest_fd) = runtime.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         // Server: accept every client, hold all of them open at once, then answer each.
         let server = corio::spawn(async move {

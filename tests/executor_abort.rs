@@ -72,7 +72,7 @@ fn abort_of_a_task_parked_on_io_and_timer() {
     with_watchdog(WATCHDOG, || {
         let rt = corio::Runtime::new().unwrap();
         rt.block_on(async {
-            let listener = corio::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let drops = DropCounter::new();
             let (accept_guard, sleep_guard) = (drops.guard(), drops.guard());
             let (accepting, accept_polls) = counted(async move {

@@ -47,7 +47,7 @@ fn task_yielding_forever_cannot_starve_a_tcp_round_trip() {
         corio::block_on(async {
             let stop = Rc::new(Cell::new(false));
             let spin = spinner(stop.clone(), Duration::from_secs(10));
-            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let server = corio::spawn(async move {
                 let (mut stream, _) = listener.accept().await.unwrap();

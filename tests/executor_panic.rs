@@ -246,7 +246,8 @@ fn panic_escaping_block_on_drops_the_tasks_and_leaves_the_thread_clean() {
         );
         assert_eq!(drops.count(), 1);
         // No runtime is left current on this thread...
-        let err = corio::net::TcpListener::bind("127.0.0.1:0").unwrap_err();
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let err = corio::net::TcpListener::from_std(std_listener).unwrap_err();
         assert!(err.to_string().contains("runtime"), "{err}");
         // ...and a new one works.
         assert_eq!(

@@ -18,8 +18,8 @@ use util::{join2, pattern, within};
 const LIMIT: Duration = Duration::from_secs(20);
 
 /// Echoes one connection with `futures_util::io::copy` between its borrowed halves.
-fn spawn_copy_echo() -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+async fn spawn_copy_echo() -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     corio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
@@ -47,7 +47,7 @@ where
 #[test]
 fn echo_round_trip_through_futures_io() {
     corio::block_on(within(LIMIT, "echo", async {
-        let addr = spawn_copy_echo();
+        let addr = spawn_copy_echo().await;
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream.write_all(b"hello, futures-io").await.unwrap();
         stream.flush().await.unwrap();
@@ -70,7 +70,7 @@ fn echo_round_trip_through_futures_io() {
 #[test]
 fn close_half_closes_and_the_peer_still_answers() {
     corio::block_on(within(LIMIT, "half close", async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = corio::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
@@ -96,7 +96,7 @@ fn close_half_closes_and_the_peer_still_answers() {
 fn copy_between_two_sockets() {
     corio::block_on(within(LIMIT, "proxy copy", async {
         // sink: reads everything, answers with the byte count.
-        let sink = TcpListener::bind("127.0.0.1:0").unwrap();
+        let sink = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sink_addr = sink.local_addr().unwrap();
         let sink_task = corio::spawn(async move {
             let (mut stream, _) = sink.accept().await.unwrap();
@@ -109,7 +109,7 @@ fn copy_between_two_sockets() {
             got
         });
         // proxy: copies client → sink with owned halves, and sink → client back.
-        let front = TcpListener::bind("127.0.0.1:0").unwrap();
+        let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let front_addr = front.local_addr().unwrap();
         let proxy = corio::spawn(async move {
             let (client, _) = front.accept().await.unwrap();

@@ -77,8 +77,8 @@ async fn settle() {
 #[cfg_attr(miri, ignore)]
 fn a_thousand_readable_waiters_are_polled_only_by_their_event() {
     corio::block_on(within(LIMIT, "a thousand waiters", async {
-        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
-        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let to = rx.local_addr().unwrap();
         // Nothing queued yet: forget the readiness assumed at registration.
         let empty = rx.try_recv_from(&mut [0u8; 8]).unwrap_err();

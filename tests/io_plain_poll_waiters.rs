@@ -42,8 +42,8 @@ async fn until(done: impl Fn() -> bool) {
 #[cfg_attr(miri, ignore)]
 fn a_given_up_future_leaves_the_plain_poller_waiting() {
     corio::block_on(within(Duration::from_secs(20), "plain and future", async {
-        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let rx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let addr = rx.local_addr().unwrap();
         let mut buf = [0u8; 16];
         // A plain poller parks (readiness assumed at registration is cleared on the way).
@@ -65,8 +65,8 @@ fn a_given_up_future_leaves_the_plain_poller_waiting() {
 #[cfg_attr(miri, ignore)]
 fn a_plain_poller_and_a_waiting_future_are_both_woken() {
     corio::block_on(within(Duration::from_secs(20), "both kinds woken", async {
-        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let rx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let addr = rx.local_addr().unwrap();
         let mut buf = [0u8; 16];
         let (plain, plain_waker) = count();
@@ -89,8 +89,8 @@ fn of_two_plain_pollers_only_the_last_to_park_is_woken() {
         Duration::from_secs(20),
         "last plain poller",
         async {
-            let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
-            let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let rx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let addr = rx.local_addr().unwrap();
             let mut buf = [0u8; 16];
             let (first, first_waker) = count();

@@ -23,8 +23,8 @@ async fn let_them_park() {
 #[test]
 fn two_tasks_in_recv_from_on_one_udp_socket_each_get_a_datagram() {
     corio::block_on(within(LIMIT, "shared udp receive", async {
-        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
-        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let to = rx.local_addr().unwrap();
         let receivers: Vec<_> = (0..2)
             .map(|_| {
@@ -51,8 +51,8 @@ fn two_tasks_in_recv_from_on_one_udp_socket_each_get_a_datagram() {
 #[test]
 fn the_waiter_that_found_nothing_gets_the_next_datagram() {
     corio::block_on(within(LIMIT, "udp second datagram", async {
-        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
-        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let to = rx.local_addr().unwrap();
         let (done_tx, done_rx) = corio::sync::mpsc::unbounded_channel();
         for i in 0..2u8 {
@@ -81,7 +81,7 @@ fn the_waiter_that_found_nothing_gets_the_next_datagram() {
 #[test]
 fn two_tasks_accepting_on_one_listener_both_get_a_connection() {
     corio::block_on(within(LIMIT, "shared accept", async {
-        let listener = Rc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+        let listener = Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
         let addr = listener.local_addr().unwrap();
         let acceptors: Vec<_> = (0..2)
             .map(|_| {
@@ -107,7 +107,7 @@ fn two_tasks_accepting_on_one_listener_both_get_a_connection() {
 fn every_task_awaiting_readable_on_one_stream_is_woken() {
     use corio::io::AsyncWriteExt;
     corio::block_on(within(LIMIT, "shared readable", async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
@@ -135,8 +135,8 @@ fn every_task_awaiting_readable_on_one_stream_is_woken() {
 #[test]
 fn a_waiter_that_gave_up_does_not_stop_the_others() {
     corio::block_on(within(LIMIT, "timed-out waiter", async {
-        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
-        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let to = rx.local_addr().unwrap();
         let patient = {
             let rx = rx.clone();
@@ -193,8 +193,8 @@ fn a_park_inside_another_wake_in_the_same_turn_loses_no_waiter() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     corio::block_on(within(LIMIT, "park inside another wake", async {
-        let x = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let y = Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+        let x = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let y = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
         let (x_addr, y_addr) = (x.local_addr().unwrap(), y.local_addr().unwrap());
         let newcomer = std::task::Waker::from(Arc::new(ParkElsewhere {
             inner: futures_task::noop_waker(),

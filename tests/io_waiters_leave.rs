@@ -58,7 +58,7 @@ async fn give_up_many<F: Future + 'static>(n: usize, wait: impl Fn() -> F) {
 #[test]
 fn receivers_that_give_up_leave_the_one_still_waiting_undisturbed() {
     corio::block_on(within(LIMIT, "udp give-ups", async {
-        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
         let (polls, waiter) = counted({
             let rx = rx.clone();
             async move {
@@ -81,7 +81,7 @@ fn receivers_that_give_up_leave_the_one_still_waiting_undisturbed() {
         }
         assert_eq!(polls.get(), 1, "the live receiver was woken by the crowd");
 
-        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         tx.send_to(b"at last", rx.local_addr().unwrap())
             .await
             .unwrap();
@@ -93,7 +93,7 @@ fn receivers_that_give_up_leave_the_one_still_waiting_undisturbed() {
 #[test]
 fn accepts_that_give_up_leave_the_one_still_accepting_undisturbed() {
     corio::block_on(within(LIMIT, "accept give-ups", async {
-        let listener = Rc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+        let listener = Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
         let addr = listener.local_addr().unwrap();
         let (polls, acceptor) = counted({
             let listener = listener.clone();
@@ -145,7 +145,7 @@ where
 #[test]
 fn stream_readable_waits_that_give_up_leave_the_live_one_undisturbed() {
     corio::block_on(within(LIMIT, "stream readable give-ups", async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
@@ -185,7 +185,7 @@ fn async_fd_readable_waits_that_give_up_leave_the_live_one_undisturbed() {
 #[test]
 fn dropping_one_of_a_tasks_two_waits_keeps_the_other_listed() {
     corio::block_on(within(LIMIT, "two waits, one task", async {
-        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+        let rx = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
         // A second task waits on the same direction too.
         let other = corio::spawn({
             let rx = rx.clone();
@@ -199,7 +199,7 @@ fn dropping_one_of_a_tasks_two_waits_keeps_the_other_listed() {
         assert!(poll_once(&mut kept).await.is_pending());
         drop(given_up); // must take only its own entry, not this task's waker
 
-        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         tx.send_to(b"x", rx.local_addr().unwrap()).await.unwrap();
         kept.await.unwrap();
         other.await.unwrap();

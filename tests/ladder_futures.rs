@@ -181,7 +181,7 @@ fn async_fn_and_state_machine_give_the_same_bytes() {
     ];
     let runtime = corio::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         for (what, input, chunks) in &inputs {
             let both = async {
                 let compiler = exchange(&listener, Handler::AsyncFn, input, chunks).await;
@@ -206,7 +206,7 @@ fn state_machine_is_no_larger_than_the_async_fn() {
     const SLACK: usize = 16;
     let runtime = corio::Runtime::new().expect("runtime");
     let (compiler, plain, by_hand) = runtime.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local_addr");
         let (mut clients, mut served) = (Vec::new(), Vec::new());
         for _ in 0..3 {

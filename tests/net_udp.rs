@@ -14,8 +14,8 @@ const LIMIT: Duration = Duration::from_secs(20);
 #[test]
 fn datagrams_arrive_whole_with_their_sender() {
     corio::block_on(within(LIMIT, "udp exchange", async {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
         for msg in [&b"one"[..], b"two two", &[0xff; 1200]] {
             assert_eq!(a.send_to(msg, b_addr).await.unwrap(), msg.len());
@@ -31,8 +31,8 @@ fn datagrams_arrive_whole_with_their_sender() {
 #[test]
 fn an_empty_datagram_is_delivered_as_one() {
     corio::block_on(within(LIMIT, "empty datagram", async {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         a.send_to(&[], b.local_addr().unwrap()).await.unwrap();
         a.send_to(b"after", b.local_addr().unwrap()).await.unwrap();
         let mut buf = [0u8; 16];
@@ -46,8 +46,8 @@ fn an_empty_datagram_is_delivered_as_one() {
 #[test]
 fn a_long_datagram_is_truncated_to_the_buffer_and_the_rest_dropped() {
     corio::block_on(within(LIMIT, "truncation", async {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         a.send_to(b"0123456789", b.local_addr().unwrap())
             .await
             .unwrap();
@@ -64,11 +64,11 @@ fn a_long_datagram_is_truncated_to_the_buffer_and_the_rest_dropped() {
 #[test]
 fn connected_sockets_send_and_recv_and_filter_other_senders() {
     corio::block_on(within(LIMIT, "connected udp", async {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
-        a.connect(b.local_addr().unwrap()).unwrap();
-        b.connect(a.local_addr().unwrap()).unwrap();
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let stranger = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        a.connect(b.local_addr().unwrap()).await.unwrap();
+        b.connect(a.local_addr().unwrap()).await.unwrap();
         assert_eq!(a.peer_addr().unwrap(), b.local_addr().unwrap());
         stranger
             .send_to(b"spam", b.local_addr().unwrap())
@@ -87,7 +87,7 @@ fn connected_sockets_send_and_recv_and_filter_other_senders() {
 #[test]
 fn unconnected_peer_addr_and_try_recv_on_empty_are_errors() {
     corio::block_on(async {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         assert_eq!(a.peer_addr().unwrap_err().kind(), ErrorKind::NotConnected);
         let mut buf = [0u8; 4];
         assert_eq!(
@@ -100,8 +100,8 @@ fn unconnected_peer_addr_and_try_recv_on_empty_are_errors() {
 #[test]
 fn a_waiting_receiver_is_woken_by_a_datagram_from_another_task() {
     corio::block_on(within(LIMIT, "wake", async {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let target = b.local_addr().unwrap();
         let receiver = corio::spawn(async move {
             let mut buf = [0u8; 8];

@@ -15,8 +15,8 @@ const LIMIT: Duration = Duration::from_secs(20);
 #[test]
 fn peek_from_leaves_the_datagram_for_the_next_receive() {
     corio::block_on(within(LIMIT, "peek", async {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         a.send_to(b"peeked", b.local_addr().unwrap()).await.unwrap();
         let mut buf = [0u8; 16];
         let (n, from) = b.peek_from(&mut buf).await.unwrap();
@@ -30,8 +30,8 @@ fn peek_from_leaves_the_datagram_for_the_next_receive() {
 #[test]
 fn try_calls_do_not_wait_and_say_would_block() {
     corio::block_on(within(LIMIT, "try calls", async {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let mut buf = [0u8; 16];
         let empty = b.try_recv_from(&mut buf).unwrap_err();
         assert_eq!(empty.kind(), ErrorKind::WouldBlock);
@@ -40,8 +40,8 @@ fn try_calls_do_not_wait_and_say_would_block() {
         let (n, from) = b.try_recv_from(&mut buf).unwrap();
         assert_eq!((&buf[..n], from), (&b"now"[..], a.local_addr().unwrap()));
         // Connected: try_send / try_recv.
-        a.connect(b.local_addr().unwrap()).unwrap();
-        b.connect(a.local_addr().unwrap()).unwrap();
+        a.connect(b.local_addr().unwrap()).await.unwrap();
+        b.connect(a.local_addr().unwrap()).await.unwrap();
         assert_eq!(a.try_send(b"pair").unwrap(), 4);
         b.readable().await.unwrap();
         assert_eq!(b.try_recv(&mut buf).unwrap(), 4);
@@ -56,7 +56,7 @@ fn try_calls_do_not_wait_and_say_would_block() {
 #[test]
 fn options_read_back_what_was_set() {
     corio::block_on(async {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         s.set_ttl(17).unwrap();
         assert_eq!(s.ttl().unwrap(), 17);
         assert!(!s.broadcast().unwrap());

@@ -128,7 +128,7 @@ fn counters_count_exactly() {
         );
         assert!(m3.reactor_events > m2.reactor_events, "the doorbell rang");
 
-        let listener = corio::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let m4 = corio::metrics::current().unwrap();
         assert_eq!(m4.registered_sources, m3.registered_sources + 1);
         drop(listener);

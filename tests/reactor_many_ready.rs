@@ -26,7 +26,7 @@ fn more_ready_sockets_than_the_event_buffer_are_all_served() {
     with_watchdog(Duration::from_secs(60), || {
         let rt = corio::Runtime::new().unwrap();
         rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let mut peers = Vec::with_capacity(PAIRS);
             let mut readers = Vec::with_capacity(PAIRS);

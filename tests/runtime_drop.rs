@@ -60,14 +60,14 @@ fn fill(rt: &Runtime, drops: &Drops) -> (Vec<JoinHandle<()>>, Waker) {
             polls.push(p);
             handles.push(corio::spawn(task));
         };
-        let accepting = TcpListener::bind("127.0.0.1:0").unwrap();
+        let accepting = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let guard = drops.accept.guard();
         spawn_counted(Box::pin(async move {
             let _guard = guard;
             let _ = accepting.accept().await;
             unreachable!("nobody connects");
         }));
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
@@ -190,7 +190,7 @@ fn stream_that_outlives_its_runtime_closes_its_fds_when_dropped() {
     with_watchdog(WATCHDOG, || {
         let baseline = open_fds();
         let rt = Runtime::new().unwrap();
-        let listener = rt.block_on(async { TcpListener::bind("127.0.0.1:0").unwrap() });
+        let listener = rt.block_on(async { TcpListener::bind("127.0.0.1:0").await.unwrap() });
         let addr = listener.local_addr().unwrap();
         drop(rt);
         // The escaped listener still owns its socket (and keeps the backend alive).

@@ -19,8 +19,8 @@ const TOTAL: usize = 6 << 20;
 
 /// Spawns an uppercase echo peer on a corio listener in the current runtime; returns its
 /// address. It serves one connection, then finishes.
-fn spawn_echo_peer() -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+async fn spawn_echo_peer() -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     corio::spawn(async move {
         let (mut stream, _) = listener.accept().await.unwrap();
@@ -53,7 +53,7 @@ async fn write_in_pieces(w: &mut (impl corio::io::AsyncWrite + Unpin), data: &[u
 #[test]
 fn into_split_halves_in_two_tasks_echo_every_byte() {
     corio::block_on(async {
-        let addr = spawn_echo_peer();
+        let addr = spawn_echo_peer().await;
         let stream = within(LIMIT, "connect", TcpStream::connect(addr))
             .await
             .unwrap();
@@ -82,7 +82,7 @@ fn into_split_halves_in_two_tasks_echo_every_byte() {
 #[test]
 fn borrowed_split_reads_and_writes_at_once_in_one_task() {
     corio::block_on(async {
-        let addr = spawn_echo_peer();
+        let addr = spawn_echo_peer().await;
         let stream = within(LIMIT, "connect", TcpStream::connect(addr))
             .await
             .unwrap();

@@ -375,7 +375,7 @@ fn fd_flags(fd: &impl std::os::fd::AsRawFd) -> (bool, bool) {
 #[test]
 fn every_socket_is_non_blocking_and_close_on_exec() {
     corio::block_on(async {
-        let listener = corio::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         assert_eq!(fd_flags(&listener), (true, true), "listener");
         let client = within(LIMIT, "connect", TcpStream::connect(addr))

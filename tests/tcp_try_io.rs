@@ -11,7 +11,7 @@ use corio::net::{TcpListener, TcpStream};
 #[test]
 fn try_read_would_block_makes_readable_wait_for_new_data() {
     corio::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut peer = std::net::TcpStream::connect(addr).unwrap();
         let (stream, _) = listener.accept().await.unwrap();
@@ -55,7 +55,7 @@ fn try_read_would_block_makes_readable_wait_for_new_data() {
 #[test]
 fn try_write_and_try_read_round_trip_without_awaiting_io() {
     corio::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let client = corio::spawn(async move { TcpStream::connect(addr).await.unwrap() });
         let (server, _) = listener.accept().await.unwrap();

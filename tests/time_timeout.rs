@@ -37,7 +37,7 @@ fn timeout_on_a_silent_read_elapses_and_the_stream_stays_usable() {
     with_watchdog(WATCHDOG, || {
         for (name, runtime) in runtimes() {
             runtime.block_on(async {
-                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let mut peer = std::net::TcpStream::connect(listener.local_addr().unwrap())
                     .expect("connect (the kernel completes the handshake)");
                 let (mut stream, _) = listener.accept().await.unwrap();
@@ -79,7 +79,7 @@ fn timeout_on_accept_elapses_and_the_listener_stays_usable() {
     with_watchdog(WATCHDOG, || {
         for (name, runtime) in runtimes() {
             runtime.block_on(async {
-                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
                 let limit = Duration::from_millis(100);
                 let start = Instant::now();
@@ -117,7 +117,7 @@ fn timeout_on_a_blocked_write_all_elapses() {
     with_watchdog(WATCHDOG, || {
         for (name, runtime) in runtimes() {
             runtime.block_on(async {
-                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
                 set_socket_option(&peer, libc::SO_RCVBUF, 16 * 1024);
                 let (mut stream, _) = listener.accept().await.unwrap();
@@ -311,7 +311,7 @@ fn timers_stay_on_time_beside_a_loopback_flood() {
     with_watchdog(Duration::from_secs(30), || {
         for (name, runtime) in runtimes() {
             runtime.block_on(async {
-                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
                 let stop = Rc::new(Cell::new(false));
                 let mut writers = Vec::new();

@@ -20,7 +20,7 @@ async fn echo_once<A: ToSocketAddrs>(addr: A) -> corio::io::Result<Vec<u8>> {
 #[cfg_attr(miri, ignore)] // sockets
 fn io_net_and_time_paths_name_std_types_and_work() {
     corio::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = corio::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();

@@ -58,7 +58,7 @@ fn announce(addr: SocketAddr) -> io::Result<()> {
 fn serve_corio(addr: &str) -> io::Result<()> {
     use corio_hyper::{CorioIo, CorioTimer};
     corio::Runtime::new()?.block_on(async {
-        let listener = corio::net::TcpListener::bind(addr)?;
+        let listener = corio::net::TcpListener::bind(addr).await?;
         announce(listener.local_addr()?)?;
         let mut builder = http1::Builder::new();
         builder.timer(CorioTimer);

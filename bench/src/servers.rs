@@ -52,7 +52,7 @@ fn announce(addr: std::net::SocketAddr) {
 fn corio_server(addr: &str) -> io::Result<()> {
     let runtime = corio::Runtime::new()?;
     runtime.block_on(async {
-        let listener = corio::net::TcpListener::bind(addr)?;
+        let listener = corio::net::TcpListener::bind(addr).await?;
         announce(listener.local_addr()?);
         loop {
             if let Ok((stream, _)) = listener.accept().await {
@@ -84,7 +84,7 @@ fn corio_workers_server(addr: &str, workers: usize) -> io::Result<()> {
     for index in 0..workers {
         let (bound, bind_to) = (bound_tx.clone(), addr.clone());
         handles.push(pool.spawn_on_with(index, move || async move {
-            let listener = match corio::net::TcpListener::bind_reuse_port(&bind_to) {
+            let listener = match corio::net::TcpListener::bind_reuse_port(&bind_to).await {
                 Ok(listener) => listener,
                 Err(e) => return drop(bound.send(Err(e))),
             };

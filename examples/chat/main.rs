@@ -64,7 +64,7 @@ fn run() -> io::Result<()> {
     // The OS backend comes from CORIO_BACKEND (epoll, poll, kqueue) or the OS default.
     let runtime = corio::Runtime::new()?;
     runtime.block_on(async {
-        let listener = TcpListener::bind(&addr)?;
+        let listener = TcpListener::bind(&addr).await?;
         // Not `println!`, which panics if stdout is closed: the server does not need it.
         let mut stdout = io::stdout();
         let _ = writeln!(stdout, "listening on {}", listener.local_addr()?);

@@ -56,7 +56,7 @@ fn run() -> io::Result<()> {
     // The OS backend comes from CORIO_BACKEND (epoll, poll, kqueue) or the OS default.
     let runtime = corio::Runtime::new()?;
     runtime.block_on(async {
-        let listener = TcpListener::bind(&args.addr)?;
+        let listener = TcpListener::bind(&args.addr).await?;
         // Tests and the bench read this line to learn the port; a closed stdout later is
         // no reason to die, so errors are ignored rather than panicking like println!.
         let mut stdout = io::stdout().lock();

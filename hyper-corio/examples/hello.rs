@@ -56,7 +56,7 @@ fn main() -> io::Result<()> {
         }
     };
     corio::block_on(async {
-        let listener = corio::net::TcpListener::bind(options.addr.as_str())?;
+        let listener = corio::net::TcpListener::bind(options.addr.as_str()).await?;
         println!("listening on {}", listener.local_addr()?);
         io::stdout().flush()?;
 

@@ -18,7 +18,7 @@
 //!
 //! fn main() -> std::io::Result<()> {
 //!     corio::block_on(async {
-//!         let listener = corio::net::TcpListener::bind("127.0.0.1:8080")?;
+//!         let listener = corio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //!         loop {
 //!             let (stream, _) = listener.accept().await?;
 //!             corio::spawn(async move {

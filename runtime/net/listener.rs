@@ -1,7 +1,7 @@
 //! `TcpListener`: accepts connections, surviving aborted handshakes and fd exhaustion.
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
@@ -10,6 +10,7 @@ use crate::reactor::{Assume, Direction};
 use crate::sys::socket;
 
 use super::accept::AcceptBackoff;
+use super::addr::{each_addr, ToSocketAddrs};
 use super::TcpStream;
 
 /// The kernel's accept queue length we ask for (it caps this at `somaxconn`).
@@ -19,7 +20,7 @@ const BACKLOG: libc::c_int = 1024;
 ///
 /// ```no_run
 /// # corio::block_on(async {
-/// let listener = corio::net::TcpListener::bind("127.0.0.1:8080")?;
+/// let listener = corio::net::TcpListener::bind("127.0.0.1:8080").await?;
 /// loop {
 ///     let (stream, peer) = listener.accept().await?;
 ///     corio::spawn(async move { drop((stream, peer)) });
@@ -38,14 +39,20 @@ impl TcpListener {
     /// Binds to `addr` (trying each resolved address in turn) and starts listening, with
     /// `SO_REUSEADDR` set. Port 0 picks a free port; see [`local_addr`](Self::local_addr).
     ///
+    /// An `async fn`, as on tokio, because a host name is resolved first, on the blocking
+    /// pool (see [`ToSocketAddrs`]); a literal address binds without waiting. Code that
+    /// binds before its runtime exists binds a `std::net::TcpListener` and hands it to
+    /// [`from_std`](Self::from_std) inside the runtime.
+    ///
     /// # Errors
     /// If no address could be bound, or outside a corio runtime.
-    pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        super::each_addr(addr, |addr| {
+    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        each_addr(addr, |addr| {
             let fd = socket::tcp_socket(&addr)?;
             socket::bind_listen(fd.as_raw_fd(), &addr, BACKLOG)?;
             TcpListener::from_fd(fd)
         })
+        .await
     }
 
     /// Like [`bind`](Self::bind), with `SO_REUSEPORT` set first: several listeners —
@@ -61,16 +68,18 @@ impl TcpListener {
     /// # Errors
     /// As [`bind`](Self::bind); `AddrInUse` if a socket without `SO_REUSEPORT` (or of
     /// another user) holds the address.
-    pub fn bind_reuse_port<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        super::each_addr(addr, |addr| {
+    pub async fn bind_reuse_port<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        each_addr(addr, |addr| {
             let fd = socket::tcp_socket(&addr)?;
             socket::set_reuseport(fd.as_raw_fd())?;
             socket::bind_listen(fd.as_raw_fd(), &addr, BACKLOG)?;
             TcpListener::from_fd(fd)
         })
+        .await
     }
 
-    /// Wraps a listening std socket (it is switched to non-blocking).
+    /// Wraps a listening std socket (it is switched to non-blocking): the synchronous way to
+    /// a listener, for a socket bound before the runtime started.
     ///
     /// # Errors
     /// If the socket cannot be made non-blocking, or outside a corio runtime.

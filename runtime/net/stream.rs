@@ -1,7 +1,7 @@
 //! `TcpStream`: a connected TCP socket that reads and writes without blocking the thread.
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use crate::io::source::ShortRead;
@@ -9,6 +9,7 @@ use crate::reactor::Assume;
 use crate::sys::socket;
 
 use super::stream_socket::{sealed, StreamKind, StreamSocket};
+use super::ToSocketAddrs;
 
 /// A TCP connection: a [`StreamSocket`] of the [`Tcp`] family.
 ///
@@ -53,16 +54,14 @@ impl StreamKind for Tcp {
 }
 
 impl TcpStream {
-    /// Connects to `addr`, trying each resolved address in turn.
-    ///
-    /// Name resolution uses std's blocking resolver; pass a `SocketAddr` (or an
-    /// `"ip:port"` string) to avoid it.
+    /// Connects to `addr`, trying each resolved address in turn. A host name is resolved
+    /// on the blocking pool (see [`ToSocketAddrs`]), so other tasks run meanwhile.
     ///
     /// # Errors
     /// `ConnectionRefused` for a closed port, or whatever the last address failed with.
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
         let mut last = None;
-        for addr in addr.to_socket_addrs()? {
+        for addr in super::lookup_host(addr).await? {
             match TcpStream::connect_addr(addr).await {
                 Ok(stream) => return Ok(stream),
                 Err(e) => last = Some(e),

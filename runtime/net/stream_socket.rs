@@ -109,15 +109,20 @@ impl<K: StreamKind> StreamSocket<K> {
         K::peer_addr(self.source.get_ref())
     }
 
-    /// Shuts down the read half, the write half (sends FIN) or both, at once.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    /// Shuts down the read half, the write half (sends FIN) or both, at once: std's
+    /// `shutdown(how)`. It has another name here because `stream.shutdown().await` is
+    /// tokio's way to finish the write half ([`AsyncWriteExt::shutdown`]), and an inherent
+    /// method of that name would hide it.
+    ///
+    /// [`AsyncWriteExt::shutdown`]: crate::io::AsyncWriteExt
+    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
         socket::shutdown(self.source.fd(), how)
     }
 
     /// Shuts down the write side for `poll_close`: a peer that already left is not an
     /// error.
     pub(super) fn close_write(&self) -> io::Result<()> {
-        match self.shutdown(Shutdown::Write) {
+        match self.shutdown_std(Shutdown::Write) {
             Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
             other => other,
         }

@@ -5,12 +5,14 @@
 //! plain "try until `WouldBlock`" rule and never clear readiness early.
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::task::{Context, Poll};
 
 use crate::io::source::Source;
 use crate::reactor::{Assume, Direction};
+
+use super::addr::{each_addr, first_addr, ToSocketAddrs};
 
 /// A UDP socket.
 ///
@@ -18,8 +20,8 @@ use crate::reactor::{Assume, Direction};
 /// use corio::net::UdpSocket;
 ///
 /// corio::block_on(async {
-///     let a = UdpSocket::bind("127.0.0.1:0")?;
-///     let b = UdpSocket::bind("127.0.0.1:0")?;
+///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+///     let b = UdpSocket::bind("127.0.0.1:0").await?;
 ///     a.send_to(b"ping", b.local_addr()?).await?;
 ///     let mut buf = [0; 16];
 ///     let (n, from) = b.recv_from(&mut buf).await?;
@@ -45,15 +47,21 @@ pub struct UdpSocket {
 impl UdpSocket {
     /// Binds to `addr` (trying each resolved address in turn). Port 0 picks a free port.
     ///
+    /// An `async fn`, as on tokio: a host name is resolved on the blocking pool first (see
+    /// [`ToSocketAddrs`]); a literal address binds without waiting. For a socket bound
+    /// before the runtime exists, see [`from_std`](Self::from_std).
+    ///
     /// # Errors
     /// If no address could be bound, or outside a corio runtime.
-    pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
-        super::each_addr(addr, |addr| {
+    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
+        each_addr(addr, |addr| {
             UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
         })
+        .await
     }
 
-    /// Wraps a std socket (it is switched to non-blocking).
+    /// Wraps a std socket (it is switched to non-blocking): the synchronous way to a
+    /// socket, for one bound before the runtime started.
     ///
     /// # Errors
     /// If the socket cannot be made non-blocking, or outside a corio runtime.
@@ -65,9 +73,12 @@ impl UdpSocket {
     }
 
     /// Sets the default peer: [`send`](Self::send) goes there, and only its datagrams are
-    /// received. UDP's connect sends nothing, so this does not wait.
-    pub fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
-        self.source.get_ref().connect(addr)
+    /// received. UDP's connect sends nothing; this waits only for a host name's lookup
+    /// (see [`ToSocketAddrs`]), and is an `async fn` for that, as on tokio. Each resolved
+    /// address is tried in turn.
+    pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
+        let socket = self.source.get_ref();
+        each_addr(addr, |addr| socket.connect(addr)).await
     }
 
     /// The local address.
@@ -82,13 +93,10 @@ impl UdpSocket {
     }
 
     /// Sends one datagram to `target` when the socket can take it; returns the bytes sent.
-    /// The address is resolved once, before waiting, by std's *blocking* resolver (unlike
-    /// tokio's): pass a `SocketAddr` (or an `"ip:port"` string) on a hot path.
+    /// The address is resolved once, before waiting (a name on the blocking pool, see
+    /// [`ToSocketAddrs`]); the datagram goes to its first address.
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
-        let target = target
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to send to"))?;
+        let target = first_addr(target).await?;
         self.source
             .io(Direction::Write, |s| s.send_to(buf, target))
             .await
