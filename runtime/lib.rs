@@ -33,7 +33,8 @@
 //! | `reactor/` | registered sources under keys, readiness, parked wakers, timers, one *turn* |
 //! | `executor/` | tasks in a table, the run queue fed by wakers, `block_on`, `JoinHandle` |
 //! | [`future`] | `race` and `join`: two futures side by side in one task |
-//! | [`io`] | `AsyncRead`/`AsyncWrite`, their `Ext` traits, the readiness helper |
+//! | [`fs`] | files and directories on the blocking pool: `read`, `write`, `File`, `read_dir`, ... |
+//! | [`io`] | `AsyncRead`/`AsyncWrite`/`AsyncBufRead`, their `Ext` traits, `BufReader`/`BufWriter`, `copy`, `split`, `duplex`, stdio, the readiness helper |
 //! | [`net`] | `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream` |
 //! | [`time`] | `sleep` over the reactor's timers |
 //! | [`task`] | `spawn`, `spawn_blocking`, `yield_now`, `JoinHandle` |
@@ -55,6 +56,7 @@
 
 mod coop;
 mod executor;
+pub mod fs;
 pub mod future;
 pub mod io;
 mod key;

@@ -77,29 +77,155 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        loop {
-            if this.buf.capacity() - this.buf.len() < INITIAL_CHUNK {
-                this.buf.reserve(INITIAL_CHUNK.max(this.buf.len()));
-            }
-            let len = this.buf.len();
-            let spare = (this.buf.capacity() - len).min(MAX_CHUNK);
-            // Zero-fill the spare part so it can be lent as `&mut [u8]` without unsafe.
-            this.buf.resize(len + spare, 0);
-            let result = Pin::new(&mut *this.reader).poll_read(cx, &mut this.buf[len..]);
-            let n = match result {
-                Poll::Ready(Ok(n)) => n,
-                other => {
-                    this.buf.truncate(len);
-                    return match other {
-                        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                        _ => Poll::Pending,
-                    };
-                }
-            };
-            this.buf.truncate(len + n);
-            if n == 0 {
-                return Poll::Ready(Ok(this.buf.len() - this.start));
-            }
+        ready!(poll_read_to_end(Pin::new(&mut *this.reader), cx, this.buf))?;
+        Poll::Ready(Ok(this.buf.len() - this.start))
+    }
+}
+
+/// Appends to `buf` until `reader` ends. On `Pending` or an error, `buf` holds what was
+/// read so far.
+fn poll_read_to_end<R: AsyncRead + ?Sized>(
+    mut reader: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    buf: &mut Vec<u8>,
+) -> Poll<io::Result<()>> {
+    loop {
+        if buf.capacity() - buf.len() < INITIAL_CHUNK {
+            buf.reserve(INITIAL_CHUNK.max(buf.len()));
         }
+        let len = buf.len();
+        let spare = (buf.capacity() - len).min(MAX_CHUNK);
+        // Zero-fill the spare part so it can be lent as `&mut [u8]` without unsafe.
+        buf.resize(len + spare, 0);
+        let result = reader.as_mut().poll_read(cx, &mut buf[len..]);
+        let n = match result {
+            Poll::Ready(Ok(n)) => n.min(spare),
+            other => {
+                buf.truncate(len);
+                return match other {
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                    _ => Poll::Pending,
+                };
+            }
+        };
+        buf.truncate(len + n);
+        if n == 0 {
+            return Poll::Ready(Ok(()));
+        }
+    }
+}
+
+/// Future of [`AsyncReadExt::read_to_string`](super::AsyncReadExt::read_to_string).
+///
+/// It reads into the string's own allocation, taken out of the string for the duration;
+/// dropping the future unfinished puts the original contents back.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadToString<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut String,
+    /// The string's bytes, then what was read appended.
+    bytes: Vec<u8>,
+    /// The string's length when the call began; `None` once finished.
+    start: Option<usize>,
+}
+
+impl<'a, R: ?Sized> ReadToString<'a, R> {
+    pub(super) fn new(reader: &'a mut R, buf: &'a mut String) -> Self {
+        let bytes = std::mem::take(buf).into_bytes();
+        let start = Some(bytes.len());
+        ReadToString {
+            reader,
+            buf,
+            bytes,
+            start,
+        }
+    }
+
+    /// Puts the string back with its first `keep` bytes, which are UTF-8 (the original
+    /// contents, or those plus validated text).
+    fn restore(&mut self, keep: usize) {
+        let mut bytes = std::mem::take(&mut self.bytes);
+        bytes.truncate(keep);
+        *self.buf = String::from_utf8(bytes).unwrap_or_default();
+    }
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToString<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let Some(start) = this.start else {
+            return Poll::Ready(Err(io::Error::other(
+                "ReadToString polled after completion",
+            )));
+        };
+        let result = ready!(poll_read_to_end(
+            Pin::new(&mut *this.reader),
+            cx,
+            &mut this.bytes
+        ));
+        this.start = None;
+        let outcome = match result {
+            Ok(()) => match std::str::from_utf8(&this.bytes[start..]) {
+                Ok(_) => Ok(this.bytes.len() - start),
+                Err(_) => {
+                    let read = this.bytes.split_off(start);
+                    Err(match String::from_utf8(read) {
+                        Err(e) => io::Error::new(io::ErrorKind::InvalidData, e),
+                        Ok(_) => io::Error::new(io::ErrorKind::InvalidData, "stream is not UTF-8"),
+                    })
+                }
+            },
+            Err(e) => {
+                this.bytes.truncate(start);
+                Err(e)
+            }
+        };
+        let keep = this.bytes.len();
+        this.restore(keep);
+        Poll::Ready(outcome)
+    }
+}
+
+impl<R: ?Sized> Drop for ReadToString<'_, R> {
+    fn drop(&mut self) {
+        if let Some(start) = self.start {
+            self.restore(start);
+        }
+    }
+}
+
+/// Future of the `read_u8` ... `read_i64_le` methods of
+/// [`AsyncReadExt`](super::AsyncReadExt): reads exactly `len` bytes, then decodes them.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadInt<'a, R: ?Sized, T> {
+    pub(super) reader: &'a mut R,
+    pub(super) bytes: [u8; 8],
+    pub(super) len: usize,
+    pub(super) filled: usize,
+    pub(super) decode: fn([u8; 8]) -> T,
+}
+
+impl<R: AsyncRead + Unpin + ?Sized, T> Future for ReadInt<'_, R, T> {
+    type Output = io::Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        while this.filled < this.len {
+            let (filled, len) = (this.filled, this.len);
+            let n =
+                ready!(Pin::new(&mut *this.reader).poll_read(cx, &mut this.bytes[filled..len]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("stream ended after {filled} of {len} bytes"),
+                )));
+            }
+            this.filled += n.min(len - filled);
+        }
+        Poll::Ready(Ok((this.decode)(this.bytes)))
     }
 }

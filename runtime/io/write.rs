@@ -66,7 +66,8 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Flush<'_, W> {
     }
 }
 
-/// Future of [`AsyncWriteExt::close`](super::AsyncWriteExt::close).
+/// Future of [`AsyncWriteExt::shutdown`](super::AsyncWriteExt::shutdown) and its other
+/// name, [`AsyncWriteExt::close`](super::AsyncWriteExt::close).
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Close<'a, W: ?Sized> {
@@ -78,5 +79,36 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Close<'_, W> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut *self.writer).poll_close(cx)
+    }
+}
+
+/// Future of the `write_u8` ... `write_i64_le` methods of
+/// [`AsyncWriteExt`](super::AsyncWriteExt): writes the first `len` bytes of `bytes`.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct WriteInt<'a, W: ?Sized> {
+    pub(super) writer: &'a mut W,
+    pub(super) bytes: [u8; 8],
+    pub(super) len: usize,
+    pub(super) written: usize,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteInt<'_, W> {
+    type Output = io::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        while this.written < this.len {
+            let (written, len) = (this.written, this.len);
+            let n = ready!(Pin::new(&mut *this.writer).poll_write(cx, &this.bytes[written..len]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the writer accepted no bytes",
+                )));
+            }
+            this.written += n.min(len - written);
+        }
+        Poll::Ready(Ok(()))
     }
 }
