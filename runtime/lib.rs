@@ -35,6 +35,7 @@
 //! | [`future`] | `race` and `join`: two futures side by side in one task |
 //! | [`fs`] | files and directories on the blocking pool: `read`, `write`, `File`, `read_dir`, ... |
 //! | [`io`] | `AsyncRead`/`AsyncWrite`/`AsyncBufRead`, their `Ext` traits, `BufReader`/`BufWriter`, `copy`, `split`, `duplex`, stdio, the readiness helper |
+//! | `macros/` | `select!`, `join!`, `try_join!`, `pin!` as `macro_rules!`, exported at the crate root |
 //! | [`net`] | `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream` |
 //! | [`time`] | `sleep` over the reactor's timers |
 //! | [`task`] | `spawn`, `spawn_blocking`, `yield_now`, `JoinHandle` |
@@ -60,6 +61,7 @@ pub mod fs;
 pub mod future;
 pub mod io;
 mod key;
+mod macros;
 pub mod metrics;
 pub mod net;
 mod reactor;
@@ -76,6 +78,8 @@ pub mod workers;
 pub use runtime::{Builder, Runtime, BACKEND_ENV};
 pub use sys::Backend;
 pub use task::{spawn, JoinError, JoinHandle};
+#[doc(hidden)]
+pub use macros::support as __private;
 
 /// Runs `future` to completion on this thread, with every task it spawns, on a fresh
 /// runtime with default options; returns its output.
