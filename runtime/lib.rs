@@ -81,6 +81,17 @@ pub use task::{spawn, JoinError, JoinHandle};
 #[doc(hidden)]
 pub use macros::support as __private;
 
+/// `#[corio::main]`: an `async fn main` on a single-threaded runtime (feature `macros`, on
+/// by default). For one runtime per core, see [`workers`].
+#[cfg(feature = "macros")]
+#[doc(inline)]
+pub use corio_macros::main;
+/// `#[corio::test]`: an `async fn` test on its own single-threaded runtime (feature
+/// `macros`, on by default).
+#[cfg(feature = "macros")]
+#[doc(inline)]
+pub use corio_macros::test;
+
 /// Runs `future` to completion on this thread, with every task it spawns, on a fresh
 /// runtime with default options; returns its output.
 ///
