@@ -5,10 +5,10 @@
 //!
 //! Only re-exports: a normal build compiles exactly the `std` code it would without this
 //! module. The protocols that go through it are the remote wake (`sys/remote_queue.rs`,
-//! `executor/waker.rs`), `sync::oneshot`, `sync::Notify`, `sync::Semaphore` (and so
-//! `sync::Mutex`), the blocking pool's hand-off (`task/blocking.rs`) and `spawn_on`'s abort
-//! (`workers/remote.rs`). Their `const fn new` become plain `fn new` under loom, whose
-//! constructors are not `const`.
+//! `executor/waker.rs`), `sync::oneshot`, `sync::watch`, `sync::Notify`, `sync::Semaphore`
+//! (and so `sync::Mutex`), the blocking pool's hand-off (`task/blocking.rs`) and
+//! `spawn_on`'s abort (`workers/remote.rs`). Their `const fn new` become plain `fn new`
+//! under loom, whose constructors are not `const`.
 //!
 //! Left on `std` on purpose:
 //! - `Arc` in `executor/waker.rs`: `futures_task::ArcWake` needs `std::sync::Arc`.
@@ -22,20 +22,22 @@
 //! value sitting unseen, store buffering) is what loom cannot show anyway.
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 /// The condition variable of a wait that a notification or a timeout ends (the blocking
 /// pool's idle threads).
 #[cfg(not(loom))]
 pub(crate) use std::sync::Condvar as TimedCondvar;
 #[cfg(not(loom))]
-pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+pub(crate) use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 #[cfg(not(loom))]
 pub(crate) use std::thread;
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::AtomicU64;
+pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize};
 #[cfg(loom)]
-pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+pub(crate) use loom::sync::{
+    Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 #[cfg(loom)]
 pub(crate) use loom::thread;
 

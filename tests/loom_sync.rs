@@ -1,4 +1,5 @@
-//! Loom models of `sync::oneshot`, `sync::Notify` and `sync::Semaphore` across threads:
+//! Loom models of `sync::oneshot`, `sync::Notify`, `sync::Semaphore` and `sync::watch`
+//! across threads:
 //! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_sync`.
 //!
 //! Their locks come from loom in this build (`runtime/std_or_loom.rs`), so loom explores
@@ -11,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use corio::sync::{oneshot, Notify, Semaphore};
+use corio::sync::{oneshot, watch, Notify, Semaphore};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
@@ -160,5 +161,63 @@ fn loom_semaphore_release_passes_on_from_a_dropped_acquire() {
         drop((first_waker, second_waker));
         assert_eq!(Arc::strong_count(&first_woken), 1, "an entry kept a waker");
         assert_eq!(Arc::strong_count(&second_woken), 1, "an entry kept a waker");
+    });
+}
+
+/// A watch send on another thread races the receiver's `changed()`: either that poll sees
+/// the new version, or the send wakes the parked future, whose next poll sees it; either
+/// way the receiver then reads the sent value, and a further `changed()` waits.
+#[test]
+fn loom_watch_send_races_changed() {
+    loom::model(|| {
+        let (tx, mut rx) = watch::channel(0u32);
+        let sender = thread::spawn(move || {
+            tx.send(7).unwrap();
+            tx // kept alive: the channel stays open
+        });
+        let (woken, waker) = counting_waker();
+        let mut changed = Box::pin(rx.changed());
+        let first = poll(&mut changed, &waker);
+        let tx = sender.join().unwrap();
+        if first.is_pending() {
+            assert_eq!(woken.0.load(Ordering::Acquire), 1, "the send did not wake");
+            assert_eq!(poll(&mut changed, &waker), Poll::Ready(Ok(())));
+        } else {
+            assert_eq!(first, Poll::Ready(Ok(())));
+        }
+        drop(changed);
+        assert_eq!(*rx.borrow_and_update(), 7);
+        let mut again = Box::pin(rx.changed());
+        assert!(
+            poll(&mut again, &waker).is_pending(),
+            "one send, one change"
+        );
+        drop(again);
+        drop(tx);
+    });
+}
+
+/// The last sender dropped on another thread races `changed()` with nothing unseen: the
+/// receiver ends with `RecvError`, woken if it was already waiting.
+#[test]
+fn loom_watch_sender_drop_races_changed() {
+    loom::model(|| {
+        let (tx, mut rx) = watch::channel(0u32);
+        let dropper = thread::spawn(move || drop(tx));
+        let (woken, waker) = counting_waker();
+        let mut changed = Box::pin(rx.changed());
+        let first = poll(&mut changed, &waker);
+        dropper.join().unwrap();
+        let last = match first {
+            Poll::Ready(out) => out,
+            Poll::Pending => {
+                assert_eq!(woken.0.load(Ordering::Acquire), 1, "the drop did not wake");
+                match poll(&mut changed, &waker) {
+                    Poll::Ready(out) => out,
+                    Poll::Pending => panic!("woken but still waiting"),
+                }
+            }
+        };
+        assert!(last.is_err(), "nothing was sent: the end");
     });
 }

@@ -196,9 +196,10 @@ impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
     }
 }
 
-/// [`Mutex::try_lock`] found the lock taken (or others waiting for it).
+/// [`Mutex::try_lock`] (or [`RwLock`](super::RwLock)'s `try_read` / `try_write`) found
+/// the lock taken (or others waiting for it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TryLockError(());
+pub struct TryLockError(pub(super) ());
 
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

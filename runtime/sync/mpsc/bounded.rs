@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 
 use super::chan::Chan;
 use super::error::{SendError, TryRecvError, TrySendError};
+use super::permit::{OwnedPermit, Permit};
 use crate::sync::block::block_on_thread;
 use crate::sync::TryAcquireError;
 
@@ -44,9 +45,9 @@ impl<T> Sender<T> {
     /// receiver is gone or closes while waiting. Senders get slots in the order they asked.
     ///
     /// Not cancel-safe for the value: dropped while waiting (raced against a timeout, say),
-    /// it sends nothing and holds no slot, and the value it owned is dropped with it.
-    /// (corio has no `reserve` yet, tokio's way to wait for a slot before giving up the
-    /// value; [`try_send`](Self::try_send) hands the value back when the channel is full.)
+    /// it sends nothing and holds no slot, and the value it owned is dropped with it. To
+    /// keep the value, wait for a slot first with [`reserve`](Self::reserve), then
+    /// [`Permit::send`] it; or [`try_send`](Self::try_send), which hands it back.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
         let Some(slots) = &self.chan.slots else {
             return self.chan.push(value);
@@ -72,6 +73,99 @@ impl<T> Sender<T> {
             slots.release(1);
             TrySendError::Closed(e.0)
         })
+    }
+
+    /// Waits for a free slot and reserves it: the returned [`Permit`] sends one value
+    /// without waiting, and gives the slot back if dropped unused. Slots are granted in
+    /// the order senders asked. Fails if the receiver is gone or closed (before or while
+    /// waiting).
+    ///
+    /// Cancel-safe: dropped while waiting, it holds no slot and leaves the queue (there is
+    /// no value to lose yet).
+    ///
+    /// ```
+    /// corio::block_on(async {
+    ///     let (tx, mut rx) = corio::sync::mpsc::channel(1);
+    ///     let permit = tx.reserve().await.unwrap(); // the only slot
+    ///     assert!(tx.try_send(1).is_err()); // full: the slot is reserved
+    ///     permit.send(2);
+    ///     assert_eq!(rx.recv().await, Some(2));
+    /// });
+    /// ```
+    pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
+        self.reserve_slot().await?;
+        Ok(Permit::new(&self.chan))
+    }
+
+    /// A [`Permit`] if a slot is free now: [`TrySendError::Full`] if not,
+    /// [`TrySendError::Closed`] if the receiver is gone or closed.
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        self.try_reserve_slot()?;
+        Ok(Permit::new(&self.chan))
+    }
+
+    /// [`reserve`](Self::reserve) for a sender given away: the [`OwnedPermit`] owns it
+    /// (`'static`) and hands it back when used. On failure the sender is dropped.
+    /// Cancel-safe as `reserve` (though the sender moved into the future is dropped with
+    /// it).
+    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
+        self.reserve_slot().await?;
+        Ok(OwnedPermit::new(self))
+    }
+
+    /// [`try_reserve`](Self::try_reserve) for a sender given away; on failure the sender
+    /// comes back inside the error.
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
+        match self.try_reserve_slot() {
+            Ok(()) => Ok(OwnedPermit::new(self)),
+            Err(TrySendError::Full(())) => Err(TrySendError::Full(self)),
+            Err(TrySendError::Closed(())) => Err(TrySendError::Closed(self)),
+        }
+    }
+
+    /// Takes a slot from the semaphore and records it as reserved.
+    async fn reserve_slot(&self) -> Result<(), SendError<()>> {
+        if let Some(slots) = &self.chan.slots {
+            match slots.acquire().await {
+                Ok(slot) => slot.forget(), // the permit gives it back, or its message does
+                Err(_) => return Err(SendError(())),
+            }
+        }
+        self.record_reservation().map_err(|()| SendError(()))
+    }
+
+    fn try_reserve_slot(&self) -> Result<(), TrySendError<()>> {
+        if let Some(slots) = &self.chan.slots {
+            match slots.try_acquire() {
+                Ok(slot) => slot.forget(),
+                Err(TryAcquireError::NoPermits) => return Err(TrySendError::Full(())),
+                Err(TryAcquireError::Closed) => return Err(TrySendError::Closed(())),
+            }
+        }
+        self.record_reservation()
+            .map_err(|()| TrySendError::Closed(()))
+    }
+
+    /// Records a slot just taken as reserved, or gives it back if the receiver closed
+    /// in between.
+    fn record_reservation(&self) -> Result<(), ()> {
+        if self.chan.reserve() {
+            return Ok(());
+        }
+        if let Some(slots) = &self.chan.slots {
+            slots.release(1);
+        }
+        Err(())
+    }
+
+    /// Completes once the receiver is gone or closed (at once if it is already):
+    /// a producer's cue to stop preparing values. Cancel-safe.
+    pub async fn closed(&self) {
+        self.chan.closed().await;
+    }
+
+    pub(super) fn chan(&self) -> &Chan<T> {
+        &self.chan
     }
 
     /// [`send`](Self::send) from a thread outside any runtime (it parks the thread).
@@ -163,8 +257,10 @@ impl<T> Receiver<T> {
         block_on_thread(self.recv())
     }
 
-    /// Stops the channel: sends fail from now on (waiting senders too), while messages
-    /// already queued can still be received.
+    /// Stops the channel: sends and reservations fail from now on (waiting ones too),
+    /// while messages already queued can still be received, and so can those sent through
+    /// a [`Permit`] reserved before: `recv` returns `None` only once those are used or
+    /// dropped.
     pub fn close(&mut self) {
         self.chan.close_rx();
     }

@@ -1,6 +1,7 @@
 //! The queue both mpsc flavours share: messages in a `VecDeque`, the receiver's waker,
-//! the count of live senders. The bounded flavour adds a [`Semaphore`] of free slots in
-//! front of it (see `bounded.rs`); the queue itself never refuses a message.
+//! the count of live senders and of reserved slots. The bounded flavour adds a
+//! [`Semaphore`] of free slots in front of it (see `bounded.rs`); the queue itself refuses
+//! a message only once the receiver closed (or, for a reserved slot, is gone).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -8,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::error::{SendError, TryRecvError};
 use crate::coop;
-use crate::sync::Semaphore;
+use crate::sync::{Notify, Semaphore};
 
 /// State shared by every sender and the receiver.
 pub(super) struct Chan<T> {
@@ -16,14 +17,30 @@ pub(super) struct Chan<T> {
     /// Free slots, for a bounded channel: a sender takes one before pushing, the
     /// receiver gives one back per message taken.
     pub(super) slots: Option<Semaphore>,
+    /// Senders in `closed()`: woken when the receiver closes or goes.
+    rx_closed: Notify,
 }
 
 struct State<T> {
     queue: VecDeque<T>,
     receiver: Option<Waker>,
     senders: usize,
-    /// The receiver closed or dropped: no message is accepted any more.
+    /// The receiver closed or dropped: no message is accepted any more, except through
+    /// a slot reserved before (tokio's rule: outstanding permits may still send).
     rx_closed: bool,
+    /// The receiver is gone: nothing is accepted at all.
+    rx_dropped: bool,
+    /// Slots reserved by a `Permit` / `OwnedPermit` not yet used: after a close, the
+    /// receiver reports the end only once they are all used or dropped.
+    reserved: usize,
+}
+
+impl<T> State<T> {
+    /// With the queue empty: whether no message can come any more (every sender gone, or
+    /// the receiver closed and every reserved slot used or dropped).
+    fn is_finished(&self) -> bool {
+        (self.senders == 0 || self.rx_closed) && self.reserved == 0
+    }
 }
 
 impl<T> Chan<T> {
@@ -35,8 +52,11 @@ impl<T> Chan<T> {
                 receiver: None,
                 senders: 1,
                 rx_closed: false,
+                rx_dropped: false,
+                reserved: 0,
             }),
             slots: slots.map(Semaphore::new),
+            rx_closed: Notify::new(),
         })
     }
 
@@ -97,14 +117,78 @@ impl<T> Chan<T> {
         if let Some(slots) = &self.slots {
             slots.close();
         }
+        self.rx_closed.notify_waiters();
     }
 
     /// The receiver is gone: close, and drop what is queued (outside the lock: a
     /// message's `Drop` may do anything, even use this channel).
     pub(super) fn drop_rx(&self) {
         self.close_rx();
-        let queued = std::mem::take(&mut self.lock().queue);
+        let mut state = self.lock();
+        state.rx_dropped = true;
+        let queued = std::mem::take(&mut state.queue);
+        drop(state);
         drop(queued);
+    }
+
+    /// Completes once the receiver closed or is gone.
+    pub(super) async fn closed(&self) {
+        loop {
+            // Created before the check: a close after it completes it.
+            let notified = self.rx_closed.notified();
+            if self.is_rx_closed() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Records a slot the caller took from `slots` as reserved; `false` (the caller gives
+    /// the slot back) if the receiver closed meanwhile.
+    pub(super) fn reserve(&self) -> bool {
+        let mut state = self.lock();
+        if state.rx_closed {
+            return false;
+        }
+        state.reserved += 1;
+        true
+    }
+
+    /// Queues `value` in a reserved slot, which passes to the message (the receiver gives
+    /// it back when it takes the message). Accepted after a `close` too; if the receiver
+    /// is gone the value is dropped and the slot given back.
+    pub(super) fn push_reserved(&self, value: T) {
+        let mut state = self.lock();
+        state.reserved -= 1;
+        if state.rx_dropped {
+            drop(state);
+            self.slot_freed();
+            drop(value); // outside the lock: its `Drop` may use this channel
+            return;
+        }
+        state.queue.push_back(value);
+        let waker = state.receiver.take();
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// A reserved slot dropped unused: it goes back to the senders, and a closed
+    /// channel's receiver, waiting for the last reservation, learns the end.
+    pub(super) fn unreserve(&self) {
+        let mut state = self.lock();
+        state.reserved -= 1;
+        let waker = if state.reserved == 0 && state.rx_closed {
+            state.receiver.take()
+        } else {
+            None
+        };
+        drop(state);
+        self.slot_freed();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Takes the next message, or learns the channel is finished, or registers the
@@ -120,7 +204,7 @@ impl<T> Chan<T> {
             coop::consume();
             return Poll::Ready(Some(value));
         }
-        if state.senders == 0 || state.rx_closed {
+        if state.is_finished() {
             return Poll::Ready(None);
         }
         let stale = crate::stored_waker::replace(&mut state.receiver, cx.waker());
@@ -145,7 +229,7 @@ impl<T> Chan<T> {
                 self.slot_freed();
                 Ok(value)
             }
-            None if state.senders == 0 || state.rx_closed => Err(TryRecvError::Disconnected),
+            None if state.is_finished() => Err(TryRecvError::Disconnected),
             None => Err(TryRecvError::Empty),
         }
     }

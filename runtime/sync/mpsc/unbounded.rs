@@ -36,6 +36,12 @@ impl<T> UnboundedSender<T> {
         self.chan.is_rx_closed()
     }
 
+    /// Completes once the receiver is gone or closed (at once if it is already).
+    /// Cancel-safe.
+    pub async fn closed(&self) {
+        self.chan.closed().await;
+    }
+
     /// Whether both senders feed the same channel.
     pub fn same_channel(&self, other: &UnboundedSender<T>) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
