@@ -38,12 +38,12 @@
 //! | `macros/` | `select!`, `join!`, `try_join!`, `pin!` as `macro_rules!`, exported at the crate root |
 //! | [`net`] | `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream` |
 //! | [`time`] | `sleep` over the reactor's timers |
-//! | [`task`] | `spawn`, `spawn_blocking`, `yield_now`, `JoinHandle` |
+//! | [`task`] | `spawn`, `spawn_local`, `spawn_blocking`, `yield_now`, `JoinHandle`, `JoinSet`, `AbortHandle`, `LocalSet` |
 //! | [`signal`] | `ctrl_c`, `signal(kind)`: Unix signals as streams, through a self-pipe |
 //! | [`sync`] | channels (`mpsc`, `broadcast`, `oneshot`), `Mutex`, `Semaphore`, `Notify` |
 //! | [`metrics`] | counters: tasks, polls, wakes, reactor waits and events |
 //! | [`workers`] | thread-per-core: one runtime per worker thread, `spawn_on` between them |
-//! | [`runtime`] (`runtime.rs`) | [`Runtime`] and its [`Builder`]: ties a backend, a reactor and an executor |
+//! | [`runtime`] (`runtime.rs`) | [`Runtime`] and its [`Builder`]: ties a backend, a reactor and an executor; `Handle` (`handle.rs`) spawns onto it from any thread |
 //!
 //! The cargo feature `futures-io` (off by default) implements `futures_io::AsyncRead` and
 //! `AsyncWrite` for corio's streams (see [`io`]); `hyper-corio/` in the repository runs

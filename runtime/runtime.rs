@@ -1,5 +1,10 @@
 //! `Runtime` and its `Builder`: the one place that ties a backend, a reactor and an
-//! executor together.
+//! executor together; and [`Handle`], to spawn onto a runtime from other threads.
+
+#[path = "handle.rs"]
+mod handle;
+
+pub use handle::{Handle, TryCurrentError};
 
 use std::future::Future;
 use std::io;
@@ -19,6 +24,8 @@ use crate::sys::{Backend, Selector};
 /// next `block_on`; dropping the runtime drops them (their handles report cancelled).
 pub struct Runtime {
     core: Rc<Core>,
+    /// This runtime's [`Handle`], made on first demand.
+    handle: Rc<handle::HandleCell>,
 }
 
 impl Runtime {
@@ -43,7 +50,40 @@ impl Runtime {
     /// or if `future` panics.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.core.block_on(future, std::panic::Location::caller())
+        let caller = std::panic::Location::caller();
+        if self.handle.is_current() {
+            // Re-entered from one of its own tasks: the core refuses, with its message.
+            return self.core.block_on(future, caller);
+        }
+        let _entered = handle::enter(self.handle.clone());
+        if self.handle.driver_pending() {
+            // A handle was taken while the runtime was not running: its driver starts
+            // first, so jobs sent meanwhile are spawned now.
+            let cell = self.handle.clone();
+            return self.core.block_on(
+                async move {
+                    cell.start_driver();
+                    future.await
+                },
+                caller,
+            );
+        }
+        self.core.block_on(future, caller)
+    }
+
+    /// A [`Handle`] to this runtime, to spawn onto it from other threads (or from this
+    /// one, before `block_on`: the task then runs at the next `block_on`). The first
+    /// handle taken adds one task to the runtime, the driver that receives those spawns
+    /// (see [`Handle`]).
+    ///
+    /// ```
+    /// let rt = corio::Runtime::new()?;
+    /// let task = rt.handle().spawn(async { "spawned before block_on" });
+    /// assert_eq!(rt.block_on(task).unwrap(), "spawned before block_on");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn handle(&self) -> Handle {
+        self.handle.handle()
     }
 
     /// A snapshot of this runtime's counters (tasks, polls, wakes, reactor waits and
@@ -273,6 +313,7 @@ impl Builder {
         let reactor = Rc::new(Reactor::new(selector)?);
         Ok(Runtime {
             core: Rc::new(Core::new(reactor, slow_poll)),
+            handle: Rc::new(handle::HandleCell::new()),
         })
     }
 }

@@ -1,4 +1,4 @@
-//! Tasks: spawning, joining, cancelling and yielding.
+//! Tasks: spawning, joining (one by one, or as a [`JoinSet`]), cancelling and yielding.
 //!
 //! # After `fork`
 //!
@@ -32,13 +32,19 @@
 //!   [`signal`](crate::signal::signal) only if another thread of the parent was doing
 //!   that at the moment of the fork.
 
+mod abort_handle;
 mod blocking;
 mod builder;
+mod join_set;
+mod local;
 mod yield_now;
 
 pub use crate::executor::{JoinError, JoinHandle};
+pub use abort_handle::AbortHandle;
 pub use blocking::{blocking_threads, spawn_blocking, KEEP_ALIVE, MAX_THREADS};
 pub use builder::Builder;
+pub use join_set::JoinSet;
+pub use local::{spawn_local, LocalSet};
 pub use yield_now::{yield_now, YieldNow};
 
 use std::future::Future;

@@ -24,7 +24,7 @@
 //! ```
 
 mod affinity;
-mod remote;
+pub(crate) mod remote;
 
 use std::cell::Cell;
 use std::fmt;

@@ -23,7 +23,7 @@ use crate::JoinError;
 
 /// A remote task's two ends: the [`TaskEnd`] that goes to the owner worker, and the
 /// handle that stays with the spawner.
-pub(super) fn link<T>() -> (TaskEnd<T>, RemoteJoinHandle<T>) {
+pub(crate) fn link<T>() -> (TaskEnd<T>, RemoteJoinHandle<T>) {
     let (outcome, result) = oneshot::channel();
     let abort = Arc::new(AbortState::default());
     let handle = RemoteJoinHandle {
@@ -34,7 +34,7 @@ pub(super) fn link<T>() -> (TaskEnd<T>, RemoteJoinHandle<T>) {
 }
 
 /// The worker's end of a remote task, before the task exists.
-pub(super) struct TaskEnd<T> {
+pub(crate) struct TaskEnd<T> {
     outcome: oneshot::Sender<Result<T, JoinError>>,
     abort: Arc<AbortState>,
 }
@@ -42,7 +42,7 @@ pub(super) struct TaskEnd<T> {
 impl<T> TaskEnd<T> {
     /// The task to spawn on the owner worker: runs `future` under the abort and sends the
     /// outcome to the handle.
-    pub(super) async fn run<F: Future<Output = T>>(self, future: F) {
+    pub(crate) async fn run<F: Future<Output = T>>(self, future: F) {
         let outcome = RemoteTask::new(future, self.abort).await;
         send_outcome(self.outcome, outcome);
     }
