@@ -1,4 +1,5 @@
-//! The `micro` suite: executor and timer costs, corio vs tokio current_thread vs smol.
+//! The `micro` suite: executor and timer costs, corio vs tokio current_thread vs smol, and
+//! the tokio-compatible APIs (`micro/compat.rs`: select!, JoinSet, watch, RwLock, fs, BufReader).
 
 use std::future::Future;
 use std::io;
@@ -8,6 +9,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::{proc_stats, report};
+
+mod compat;
 
 /// A runtime under test: how to run a future and how to spawn from inside it.
 #[derive(Clone, Copy)]
@@ -302,6 +305,7 @@ pub fn run(quick: bool) -> io::Result<()> {
             m[2] / m[0]
         ));
     }
+    md.push_str(&compat::rows(quick, rounds));
     eprintln!();
     let path = report::results_dir().join("micro.md");
     std::fs::write(&path, &md)?;
