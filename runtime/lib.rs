@@ -75,11 +75,11 @@ pub mod task;
 pub mod time;
 pub mod workers;
 
+#[doc(hidden)]
+pub use macros::support as __private;
 pub use runtime::{Builder, Runtime, BACKEND_ENV};
 pub use sys::Backend;
 pub use task::{spawn, JoinError, JoinHandle};
-#[doc(hidden)]
-pub use macros::support as __private;
 
 /// `#[corio::main]`: an `async fn main` on a single-threaded runtime (feature `macros`, on
 /// by default). For one runtime per core, see [`workers`].

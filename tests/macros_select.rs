@@ -149,8 +149,16 @@ fn a_false_precondition_makes_the_future_but_never_polls_it() {
             b = make(2), if 1 + 1 == 2 => b,
         };
         assert_eq!(got, 2);
-        assert_eq!(evaluated.get(), 2, "as on tokio, every branch's future is made");
-        assert_eq!(polled.get(), 1, "only the enabled branch's future is polled");
+        assert_eq!(
+            evaluated.get(),
+            2,
+            "as on tokio, every branch's future is made"
+        );
+        assert_eq!(
+            polled.get(),
+            1,
+            "only the enabled branch's future is polled"
+        );
     });
 }
 

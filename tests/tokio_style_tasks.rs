@@ -85,7 +85,10 @@ async fn join_set_of_a_thousand_tasks() {
     while let Some(result) = set.join_next().await {
         let square = result.unwrap();
         let root = (square as f64).sqrt() as usize;
-        assert!(!std::mem::replace(&mut seen[root], true), "{root} joined twice");
+        assert!(
+            !std::mem::replace(&mut seen[root], true),
+            "{root} joined twice"
+        );
         sum += square;
     }
     assert!(seen.iter().all(|&s| s));

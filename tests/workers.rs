@@ -69,7 +69,8 @@ fn reuse_port_listeners_spread_connections_over_every_worker() {
                 .spawn_on_with(index, move || async move {
                     let listener = TcpListener::bind_reuse_port(
                         bind_to.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap()),
-                    ).await
+                    )
+                    .await
                     .unwrap();
                     ready.send(listener.local_addr().unwrap()).unwrap();
                     loop {

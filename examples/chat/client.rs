@@ -1,8 +1,9 @@
 //! One client, from its first byte to its last: ask for a name, then run the two halves
 //! of a member side by side until either ends.
 //!
-//! - `talk` reads the client's lines and says them to the room; refusals (an over-long
-//!   line) go to the member's own reply queue, never into the room's shared stream.
+//! - `talk` reads the client's lines (a `BufReader` on the socket's read half, framed by
+//!   lines.rs) and says them to the room; refusals (an over-long line) go to the member's
+//!   own reply queue, never into the room's shared stream.
 //! - `feed` copies the room's stream and the reply queue to the client's socket.
 //!
 //! Both are futures in the client's own task, raced: whichever ends first (end of
@@ -14,13 +15,13 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use corio::future::race;
-use corio::io::AsyncWriteExt;
+use corio::io::{AsyncWriteExt, BufReader};
 use corio::net::{ReadHalf, TcpStream, WriteHalf};
 use corio::sync::broadcast::{Receiver, RecvError};
 use corio::sync::mpsc;
 use corio::time::timeout;
 
-use crate::lines::{printable, read_line, Line, LineBuffer, TOO_LONG};
+use crate::lines::{printable, Line, LineReader, TOO_LONG};
 use crate::room::{Member, Msg, Room};
 
 /// Sent on connect.
@@ -45,14 +46,14 @@ enum Left {
 /// themselves would otherwise hold descriptors for ever.
 pub async fn serve(stream: TcpStream, room: Rc<Room>, name_within: Duration) -> io::Result<()> {
     let peer = stream.peer_addr()?;
-    let (mut input, mut output) = stream.split();
-    let mut lines = LineBuffer::default();
+    let (input, mut output) = stream.split();
+    let mut lines = LineReader::new(BufReader::new(input));
 
     // Before joining, nothing else writes to this socket: answer directly.
     let naming = async {
         output.write_all(PROMPT).await?;
         loop {
-            let Some(line) = read_line(&mut input, &mut lines).await? else {
+            let Some(line) = lines.next_line().await? else {
                 return Ok(None); // left without a name: nobody to tell
             };
             let refusal = match line {
@@ -83,7 +84,7 @@ pub async fn serve(stream: TcpStream, room: Rc<Room>, name_within: Duration) -> 
 
     let (replies, replies_rx) = mpsc::channel(REPLIES);
     let left = race(
-        talk(&room, &member, input, lines, replies),
+        talk(&room, &member, lines, replies),
         feed(
             &room,
             &member,
@@ -108,13 +109,12 @@ pub async fn serve(stream: TcpStream, room: Rc<Room>, name_within: Duration) -> 
 async fn talk(
     room: &Room,
     me: &Member,
-    mut input: ReadHalf<'_>,
-    mut lines: LineBuffer,
+    mut lines: LineReader<BufReader<ReadHalf<'_>>>,
     replies: mpsc::Sender<Rc<str>>,
 ) -> Left {
     let too_long: Rc<str> = format!("{TOO_LONG}\n").into();
     loop {
-        match read_line(&mut input, &mut lines).await {
+        match lines.next_line().await {
             Ok(Some(Line::Bytes(bytes))) => {
                 let text = printable(&bytes);
                 if text.trim().is_empty() {

@@ -1,15 +1,17 @@
 //! Splitting a byte stream into lines, with a bound on how much one line may hold.
 //!
 //! A client that sends megabytes without a newline must not make us buffer megabytes, so
-//! [`LineBuffer`] keeps at most [`MAX_LINE`] (+1, for a `\r`) bytes of an unfinished line;
+//! [`LineReader`] keeps at most [`MAX_LINE`] (+1, for a `\r`) bytes of an unfinished line;
 //! past that it forgets the line and drops bytes up to the next newline, which then yields
-//! [`Line::TooLong`] once. The framing is plain code without I/O, so the socket reader
-//! ([`read_line`]) and the stdin thread (admin.rs) share it.
+//! [`Line::TooLong`] once. It reads through any [`AsyncBufRead`] (a corio `BufReader` over
+//! a client's socket, or over stdin in admin.rs): it scans the bytes `fill_buf` shows for
+//! `\n`, copies what it keeps of the line, and `consume`s what it scanned, so many short
+//! lines in one read cost one read and no shifting. `AsyncBufReadExt::lines` would not do:
+//! its lines are unbounded.
 
 use std::io;
 
-use corio::io::AsyncReadExt;
-use corio::net::ReadHalf;
+use corio::io::{AsyncBufRead, AsyncBufReadExt};
 
 /// The longest line accepted, in bytes, not counting the `\n` or `\r\n` that ends it.
 pub const MAX_LINE: usize = 1024;
@@ -26,80 +28,71 @@ pub enum Line {
     TooLong,
 }
 
-/// The unfinished tail of the stream, and whether we are skipping an over-long line.
-#[derive(Debug, Default)]
-pub struct LineBuffer {
-    /// Bytes read; those before `start` were already handed out as lines (dropped at
-    /// the next `push`, so a chunk of many short lines is not shifted once per line).
-    pending: Vec<u8>,
-    start: usize,
-    discarding: bool,
+/// Bounded lines from a buffered reader.
+#[derive(Debug)]
+pub struct LineReader<R> {
+    input: R,
+    /// The unfinished line so far, without its `\n`: at most `MAX_LINE + 1` bytes.
+    line: Vec<u8>,
+    /// The unfinished line outgrew that: its bytes are dropped up to its newline.
+    too_long: bool,
 }
 
-impl LineBuffer {
-    /// Appends bytes just read.
-    pub fn push(&mut self, bytes: &[u8]) {
-        self.pending.drain(..self.start);
-        self.start = 0;
-        self.pending.extend_from_slice(bytes);
+impl<R: AsyncBufRead + Unpin> LineReader<R> {
+    /// Lines from `input`.
+    pub fn new(input: R) -> Self {
+        LineReader {
+            input,
+            line: Vec::new(),
+            too_long: false,
+        }
     }
 
-    /// The next complete line, if the bytes pushed so far hold one.
-    pub fn next_line(&mut self) -> Option<Line> {
-        let rest = &self.pending[self.start..];
-        let Some(end) = rest.iter().position(|&b| b == b'\n') else {
-            // No newline yet. Keep at most one maximal line (and its '\r'); anything
-            // longer is refused at its newline, so its bytes need not be kept.
-            if self.discarding || rest.len() > MAX_LINE + 1 {
-                self.discarding = true;
-                self.pending.clear();
-                self.start = 0;
+    /// The next line; `None` at end of stream, where an unterminated last line still
+    /// counts.
+    ///
+    /// Cancel safe: the only wait is `fill_buf`, which consumes nothing, and a partial
+    /// line stays here for the next call.
+    pub async fn next_line(&mut self) -> io::Result<Option<Line>> {
+        loop {
+            let buf = self.input.fill_buf().await?;
+            if buf.is_empty() {
+                let line = self.take();
+                return Ok(match line {
+                    Line::Bytes(bytes) if bytes.is_empty() => None,
+                    line => Some(line),
+                });
             }
-            return None;
-        };
-        let line = strip_cr(&rest[..end]).to_vec();
-        self.start += end + 1;
-        if std::mem::take(&mut self.discarding) || line.len() > MAX_LINE {
-            return Some(Line::TooLong);
-        }
-        Some(Line::Bytes(line))
-    }
-
-    /// At end of stream: an unterminated last line still counts.
-    pub fn finish(&mut self) -> Option<Line> {
-        let line = strip_cr(&self.pending[self.start..]).to_vec();
-        self.pending.clear();
-        self.start = 0;
-        if std::mem::take(&mut self.discarding) {
-            return Some(Line::TooLong);
-        }
-        match line.len() {
-            0 => None,
-            1..=MAX_LINE => Some(Line::Bytes(line)),
-            _ => Some(Line::TooLong),
+            let newline = buf.iter().position(|&b| b == b'\n');
+            let part = &buf[..newline.unwrap_or(buf.len())];
+            if !self.too_long {
+                if self.line.len() + part.len() > MAX_LINE + 1 {
+                    // Longer than any accepted line even with its `\r`: refused at its
+                    // newline, so its bytes need not be kept.
+                    self.too_long = true;
+                    self.line.clear();
+                } else {
+                    self.line.extend_from_slice(part);
+                }
+            }
+            let used = newline.map_or(buf.len(), |i| i + 1);
+            self.input.consume(used);
+            if newline.is_some() {
+                return Ok(Some(self.take()));
+            }
         }
     }
-}
 
-/// `line` without a trailing `\r` (the `\r` of `\r\n`).
-fn strip_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// The next line from a client; `None` at end of stream.
-pub async fn read_line(
-    input: &mut ReadHalf<'_>,
-    lines: &mut LineBuffer,
-) -> io::Result<Option<Line>> {
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(line) = lines.next_line() {
-            return Ok(Some(line));
+    /// The line gathered so far, without a trailing `\r`; starts the next one.
+    fn take(&mut self) -> Line {
+        let mut line = std::mem::take(&mut self.line);
+        if line.last() == Some(&b'\r') {
+            line.pop();
         }
-        match input.read(&mut chunk).await? {
-            0 => return Ok(lines.finish()),
-            n => lines.push(&chunk[..n]),
+        if std::mem::take(&mut self.too_long) || line.len() > MAX_LINE {
+            return Line::TooLong;
         }
+        Line::Bytes(line)
     }
 }
 

@@ -26,8 +26,9 @@
 //! - `room.rs`: the roster and the room's one stream of lines (`corio::sync::broadcast`);
 //!   the bound on slow clients.
 //! - `client.rs`: one connection: the name, then reading lines and writing the stream.
-//! - `lines.rs`: line framing with a length limit (1024 bytes), text clean-up.
-//! - `admin.rs`: stdin on a thread, fed to the room through `corio::sync::mpsc`.
+//! - `lines.rs`: line framing with a length limit (1024 bytes) over a `BufReader`, text
+//!   clean-up.
+//! - `admin.rs`: stdin (`corio::io::stdin`, on the blocking pool), line by line to the room.
 //!
 //! Lines end in `\n` or `\r\n`. Longer lines are refused (`line too long (max 1024
 //! bytes)`) and skipped without being stored. Invalid UTF-8 and control characters are
@@ -70,7 +71,7 @@ fn run() -> io::Result<()> {
         let _ = writeln!(stdout, "listening on {}", listener.local_addr()?);
         let _ = stdout.flush();
         let room = Rc::new(Room::new());
-        corio::spawn(admin::relay(admin::read_stdin(), room.clone()));
+        corio::spawn(admin::relay(room.clone()));
         loop {
             match listener.accept().await {
                 Ok((stream, peer)) => {

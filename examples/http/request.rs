@@ -319,6 +319,11 @@ fn trim(bytes: &[u8]) -> &[u8] {
 /// A connection's unparsed input: a fixed buffer of [`MAX_HEAD`] bytes into which the
 /// socket reads, and from whose front complete heads are taken. Pipelined requests wait
 /// here, already read, until the responses before them are sent.
+///
+/// Not a `corio::io::BufReader`: the parser needs a whole head in one slice, and
+/// `fill_buf` reads again only once its buffer is empty, so a head split across two reads
+/// would have to be copied into a buffer like this one anyway (twice the memory per
+/// connection, every such byte copied twice, and no read saved).
 #[derive(Debug)]
 pub struct Input {
     buf: Box<[u8]>,
