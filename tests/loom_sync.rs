@@ -164,6 +164,120 @@ fn loom_semaphore_release_passes_on_from_a_dropped_acquire() {
     });
 }
 
+/// The semaphore's fast path: a fresh acquire's first poll (which tries the lock-free
+/// take) on another thread races a release while an earlier waiter is queued. The permit
+/// goes to the queued waiter, woken exactly once; the newcomer never overtakes it (it
+/// waits, and is served when that permit comes back).
+#[test]
+fn loom_semaphore_fast_acquire_races_a_release_to_a_queued_waiter() {
+    loom::model(|| {
+        let semaphore: &'static Semaphore = Box::leak(Box::new(Semaphore::new(1)));
+        let held = semaphore.try_acquire().unwrap();
+        let (queued_woken, queued_waker) = counting_waker();
+        let (late_woken, late_waker) = counting_waker();
+        let mut queued = Box::pin(semaphore.acquire());
+        assert!(poll(&mut queued, &queued_waker).is_pending());
+        let racer = {
+            let late_waker = late_waker.clone();
+            thread::spawn(move || {
+                let mut late = Box::pin(semaphore.acquire());
+                let overtook = poll(&mut late, &late_waker).is_ready();
+                (overtook, late)
+            })
+        };
+        drop(held);
+        let (overtook, mut late) = racer.join().unwrap();
+        assert!(!overtook, "the newcomer overtook the queued waiter");
+        assert_eq!(queued_woken.0.load(Ordering::Acquire), 1, "lost wake-up");
+        assert_eq!(late_woken.0.load(Ordering::Acquire), 0);
+        let Poll::Ready(Ok(permit)) = poll(&mut queued, &queued_waker) else {
+            panic!("the woken waiter has no permit");
+        };
+        assert_eq!(semaphore.available_permits(), 0);
+        drop(permit);
+        assert_eq!(late_woken.0.load(Ordering::Acquire), 1);
+        let Poll::Ready(Ok(permit)) = poll(&mut late, &late_waker) else {
+            panic!("the newcomer was not served next");
+        };
+        drop(permit);
+        assert_eq!(semaphore.available_permits(), 1);
+        assert!(semaphore.try_acquire().is_ok(), "a waiter was left queued");
+    });
+}
+
+/// A release on another thread (through the lock-free path while nobody is queued) races
+/// a request for two permits with one free, which collects that one and queues. Either
+/// the request sees both at once, or it is queued and then woken once with both: the
+/// released permit is never stranded in the free count behind a queued waiter.
+#[test]
+fn loom_semaphore_release_races_an_enqueue() {
+    loom::model(|| {
+        let semaphore: &'static Semaphore = Box::leak(Box::new(Semaphore::new(2)));
+        let held = semaphore.try_acquire().unwrap();
+        let (woken, waker) = counting_waker();
+        let releaser = thread::spawn(move || drop(held));
+        let mut both = Box::pin(semaphore.acquire_many(2));
+        let first = poll(&mut both, &waker);
+        releaser.join().unwrap();
+        let permit = match first {
+            Poll::Ready(result) => result.unwrap(),
+            Poll::Pending => {
+                assert_eq!(woken.0.load(Ordering::Acquire), 1, "lost wake-up");
+                let Poll::Ready(Ok(permit)) = poll(&mut both, &waker) else {
+                    panic!("woken without its permits");
+                };
+                permit
+            }
+        };
+        assert_eq!(permit.num_permits(), 2);
+        assert_eq!(semaphore.available_permits(), 0);
+        drop(permit);
+        assert_eq!(semaphore.available_permits(), 2);
+        assert!(
+            semaphore.try_acquire_many(2).is_ok(),
+            "a waiter was left queued"
+        );
+    });
+}
+
+/// `close` on another thread races a request that finds one of its two permits free and
+/// queues with it. Either the request sees the close at once, or it is queued, woken
+/// once and refused; either way the permit it collected is back in the free count and
+/// every later request is refused.
+#[test]
+fn loom_semaphore_close_races_acquire() {
+    loom::model(|| {
+        let semaphore: &'static Semaphore = Box::leak(Box::new(Semaphore::new(1)));
+        let (woken, waker) = counting_waker();
+        let closer = thread::spawn(move || semaphore.close());
+        let mut both = Box::pin(semaphore.acquire_many(2));
+        let first = poll(&mut both, &waker);
+        closer.join().unwrap();
+        let result = match first {
+            Poll::Ready(result) => result,
+            Poll::Pending => {
+                assert_eq!(woken.0.load(Ordering::Acquire), 1, "lost wake-up");
+                let Poll::Ready(result) = poll(&mut both, &waker) else {
+                    panic!("still pending after close");
+                };
+                result
+            }
+        };
+        assert!(result.is_err(), "acquired from a closed semaphore");
+        drop(both);
+        assert!(semaphore.is_closed());
+        assert_eq!(
+            semaphore.available_permits(),
+            1,
+            "the collected permit was lost"
+        );
+        assert_eq!(
+            semaphore.try_acquire().unwrap_err(),
+            corio::sync::TryAcquireError::Closed
+        );
+    });
+}
+
 /// A watch send on another thread races the receiver's `changed()`: either that poll sees
 /// the new version, or the send wakes the parked future, whose next poll sees it; either
 /// way the receiver then reads the sent value, and a further `changed()` waits.

@@ -21,42 +21,29 @@
 //! ```
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 
 use super::permit::{OwnedSemaphorePermit, SemaphorePermit};
 use super::waiters::{wake_in_batches, WaitList};
-use crate::coop;
 use crate::std_or_loom::{Mutex, MutexGuard};
 
+mod acquire;
+mod word;
+
+pub use acquire::Acquire;
+use acquire::{refuse_front, serve_front, Waiter};
+use word::{Refused, Word};
+
 /// A counting semaphore. `Send + Sync`; share it by reference or in an `Arc`.
+///
+/// An uncontended acquire or release is one compare-and-swap on a state word and takes
+/// no lock; the lock guards the wait list, and is taken only by those who must queue or
+/// serve the queue (the protocol is in `semaphore/word.rs`).
 pub struct Semaphore {
-    state: Mutex<State>,
-}
-
-struct State {
-    permits: usize,
-    closed: bool,
-    waiters: WaitList<Waiter>,
-}
-
-impl State {
-    const fn new(permits: usize) -> State {
-        assert!(permits <= Semaphore::MAX_PERMITS, "too many permits");
-        State {
-            permits,
-            closed: false,
-            waiters: WaitList::new(),
-        }
-    }
-}
-
-struct Waiter {
-    waker: Option<Waker>,
-    /// Permits still to be handed to this waiter; 0 once it is served.
-    need: usize,
+    /// Free permits and the `QUEUED`/`CLOSED` flags.
+    word: Word,
+    /// The queued [`Acquire`]s, in arrival order.
+    waiters: Mutex<WaitList<Waiter>>,
 }
 
 impl Semaphore {
@@ -69,8 +56,10 @@ impl Semaphore {
     /// If `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
     #[cfg(not(loom))]
     pub const fn new(permits: usize) -> Self {
+        assert!(permits <= Self::MAX_PERMITS, "too many permits");
         Semaphore {
-            state: Mutex::new(State::new(permits)),
+            word: Word::new(permits),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
@@ -81,31 +70,36 @@ impl Semaphore {
     /// If `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
     #[cfg(loom)]
     pub fn new(permits: usize) -> Self {
+        assert!(permits <= Self::MAX_PERMITS, "too many permits");
         Semaphore {
-            state: Mutex::new(State::new(permits)),
+            word: Word::new(permits),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
-    /// The state. Every update under the lock completes before anything that can panic
-    /// (wakers run after it is released), so a poisoned lock is taken over as is.
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    /// The wait list. Every update under the lock completes before anything that can
+    /// panic (wakers run after it is released), so a poisoned lock is taken over as is.
+    fn lock(&self) -> MutexGuard<'_, WaitList<Waiter>> {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Permits free right now.
+    #[inline]
     pub fn available_permits(&self) -> usize {
-        self.lock().permits
+        self.word.load().permits()
     }
 
     /// Whether [`close`](Self::close) was called.
+    #[inline]
     pub fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.word.load().closed()
     }
 
     /// Waits for one permit. Fails only if the semaphore is closed.
     ///
     /// Cancel-safe: dropping the future before it completes gives back anything it had
     /// collected and takes it out of the queue.
+    #[inline]
     pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
     }
@@ -116,6 +110,7 @@ impl Semaphore {
     /// # Panics
     /// If `n` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS): such a request could never be
     /// served and would block every waiter behind it.
+    #[inline]
     #[track_caller]
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         assert!(
@@ -145,22 +140,20 @@ impl Semaphore {
     }
 
     /// One permit if it is free now and nobody is queued ahead.
+    #[inline]
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.try_acquire_many(1)
     }
 
     /// `n` permits if they are free now and nobody is queued ahead (for `n` above
-    /// [`MAX_PERMITS`](Self::MAX_PERMITS), never: `NoPermits`).
+    /// [`MAX_PERMITS`](Self::MAX_PERMITS), never: `NoPermits`). Takes no lock.
+    #[inline]
     pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
-        let mut state = self.lock();
-        if state.closed {
-            return Err(TryAcquireError::Closed);
+        match self.word.try_take(n) {
+            Ok(()) => Ok(SemaphorePermit { semaphore: self, n }),
+            Err(Refused::Closed) => Err(TryAcquireError::Closed),
+            Err(Refused::NoPermits) => Err(TryAcquireError::NoPermits),
         }
-        if !state.waiters.is_empty() || state.permits < n {
-            return Err(TryAcquireError::NoPermits);
-        }
-        state.permits -= n;
-        Ok(SemaphorePermit { semaphore: self, n })
     }
 
     /// Adds `n` permits (serving waiters first, in order).
@@ -168,7 +161,7 @@ impl Semaphore {
     /// # Panics
     /// If the total would exceed [`MAX_PERMITS`](Self::MAX_PERMITS).
     pub fn add_permits(&self, n: usize) {
-        let available = self.lock().permits;
+        let available = self.available_permits();
         assert!(
             available.saturating_add(n) <= Self::MAX_PERMITS,
             "add_permits: more than MAX_PERMITS permits"
@@ -179,16 +172,12 @@ impl Semaphore {
     /// Refuses every current and future waiter: they get [`AcquireError`]. Permits already
     /// handed out stay valid and may still be returned.
     pub fn close(&self) {
-        let mut state = self.lock();
-        state.closed = true;
+        let waiters = self.lock();
+        self.word.close();
         wake_in_batches(
-            state,
+            waiters,
             || self.lock(),
-            |state| {
-                let key = state.waiters.pop_front()?;
-                // Left with `need > 0`: the future reads that as "closed".
-                Some(state.waiters.get_mut(key).waker.take())
-            },
+            |waiters| refuse_front(waiters, &self.word),
         );
     }
 
@@ -196,110 +185,23 @@ impl Semaphore {
     /// runs in a permit's `Drop`, where a panic during unwinding would abort. Permits
     /// beyond `MAX_PERMITS` (only after `add_permits` filled it while some were out)
     /// are dropped.
+    #[inline]
     pub(crate) fn release(&self, n: usize) {
-        if n == 0 {
-            return;
+        if n != 0 && !self.word.try_give(n, Self::MAX_PERMITS) {
+            self.release_to_queue(n);
         }
-        let mut state = self.lock();
-        state.permits = state.permits.saturating_add(n).min(Self::MAX_PERMITS);
-        wake_in_batches(state, || self.lock(), serve_front);
     }
-}
 
-/// Hands free permits to the front waiter: once its request is complete it is popped and
-/// its waker returned; `None` (stop) when nobody waits or the front still lacks permits.
-fn serve_front(state: &mut State) -> Option<Option<Waker>> {
-    let key = state.waiters.front()?;
-    let waiter = state.waiters.get_mut(key);
-    let give = waiter.need.min(state.permits);
-    waiter.need -= give;
-    state.permits -= give;
-    if waiter.need > 0 {
-        return None; // the front waits for more; nobody may overtake it
-    }
-    let waker = waiter.waker.take();
-    state.waiters.pop_front();
-    Some(waker)
-}
-
-/// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct Acquire<'a> {
-    semaphore: &'a Semaphore,
-    n: usize,
-    /// Our entry in the wait list once queued.
-    key: Option<usize>,
-}
-
-impl<'a> Future for Acquire<'a> {
-    type Output = Result<SemaphorePermit<'a>, AcquireError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let semaphore = this.semaphore;
-        if coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
-        let mut state = semaphore.lock();
-        let Some(key) = this.key else {
-            if state.closed {
-                return Poll::Ready(Err(AcquireError(())));
-            }
-            // Zero permits are always available (as in tokio): queueing such a request
-            // could strand it behind a waiter that is later cancelled.
-            if this.n == 0 || (state.waiters.is_empty() && state.permits >= this.n) {
-                state.permits -= this.n;
-                coop::consume();
-                return Poll::Ready(Ok(SemaphorePermit {
-                    semaphore,
-                    n: this.n,
-                }));
-            }
-            // Queue, taking what is free now only if nobody is ahead (fairness).
-            let take = if state.waiters.is_empty() {
-                state.permits.min(this.n)
-            } else {
-                0
-            };
-            state.permits -= take;
-            this.key = Some(state.waiters.push_back(Waiter {
-                waker: Some(cx.waker().clone()),
-                need: this.n - take,
-            }));
-            return Poll::Pending;
-        };
-        if state.waiters.is_linked(key) {
-            let waiter = state.waiters.get_mut(key);
-            let stale = crate::stored_waker::replace(&mut waiter.waker, cx.waker());
-            drop(state);
-            drop(stale); // outside the lock
-            return Poll::Pending;
-        }
-        // Popped: either served in full, or refused by `close`.
-        let waiter = state.waiters.remove(key);
-        this.key = None;
-        if waiter.need == 0 {
-            coop::consume();
-            return Poll::Ready(Ok(SemaphorePermit {
-                semaphore,
-                n: this.n,
-            }));
-        }
-        let collected = this.n - waiter.need;
-        state.permits += collected; // closed: nobody to serve, just keep the count right
-        Poll::Ready(Err(AcquireError(())))
-    }
-}
-
-impl Drop for Acquire<'_> {
-    /// Cancelled while queued (or served but never polled again): leave the queue and
-    /// give back whatever was collected, so the next waiter can have it.
-    fn drop(&mut self) {
-        let Some(key) = self.key.take() else { return };
-        let mut state = self.semaphore.lock();
-        let waiter = state.waiters.remove(key);
-        drop(state);
-        self.semaphore.release(self.n - waiter.need);
+    /// The rest of [`release`](Self::release) when waiters are queued: under the lock,
+    /// add the permits and serve the queue's front in order.
+    fn release_to_queue(&self, n: usize) {
+        let waiters = self.lock();
+        self.word.give_locked(n, Self::MAX_PERMITS);
+        wake_in_batches(
+            waiters,
+            || self.lock(),
+            |waiters| serve_front(waiters, &self.word),
+        );
     }
 }
 
@@ -337,17 +239,11 @@ impl std::error::Error for TryAcquireError {}
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
+        let word = self.word.load();
         f.debug_struct("Semaphore")
-            .field("permits", &state.permits)
-            .field("waiters", &state.waiters.len())
-            .field("closed", &state.closed)
+            .field("permits", &word.permits())
+            .field("waiters", &self.lock().len())
+            .field("closed", &word.closed())
             .finish()
-    }
-}
-
-impl fmt::Debug for Acquire<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Acquire").field("n", &self.n).finish()
     }
 }
