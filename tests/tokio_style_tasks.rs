@@ -3,37 +3,21 @@
 //! configuration reloaded through `watch`. Each checks exact values.
 #![cfg(feature = "macros")]
 
-use std::path::PathBuf;
+mod util;
+
 use std::time::Duration;
 
 use corio::fs;
 use corio::io::{self, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use corio::sync::watch;
 use corio::task::JoinSet;
-
-/// A directory of its own under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("corio-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use util::TempDir;
 
 #[corio::test]
 #[cfg_attr(miri, ignore)]
 async fn file_round_trip_with_fs() -> io::Result<()> {
     let dir = TempDir::new("tokio-style-fs");
-    let path = dir.0.join("notes.txt");
+    let path = dir.path().join("notes.txt");
 
     let mut file = fs::File::create(&path).await?;
     for i in 0..1000 {
@@ -51,9 +35,9 @@ async fn file_round_trip_with_fs() -> io::Result<()> {
     }
     assert_eq!(count, 1000);
 
-    fs::write(dir.0.join("copy.txt"), fs::read(&path).await?).await?;
+    fs::write(dir.path().join("copy.txt"), fs::read(&path).await?).await?;
     let mut copy = String::new();
-    fs::File::open(dir.0.join("copy.txt"))
+    fs::File::open(dir.path().join("copy.txt"))
         .await?
         .read_to_string(&mut copy)
         .await?;

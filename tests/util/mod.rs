@@ -9,6 +9,7 @@
 //! - `future`: [`timeout`], [`within`], [`join2`], [`poll_once`] for async tests.
 //! - `temp`: [`TempDir`], a unique directory for socket paths.
 //! - `pipe`: [`pipe`], a non-blocking pipe.
+//! - `probe`: [`Probe`], a future that logs its polls; [`DropFlag`].
 //!
 //! Everything is re-exported here: use it as `util::NAME`.
 #![allow(dead_code)]
@@ -16,6 +17,7 @@
 mod echo;
 mod future;
 mod pipe;
+mod probe;
 mod process;
 mod server;
 mod socket;
@@ -27,6 +29,7 @@ pub use self::{
     echo::{echo_round_trip, pattern, upper},
     future::{join2, poll_once, timeout, within, Elapsed},
     pipe::pipe,
+    probe::{DropFlag, Probe},
     process::{fd_count, process_state, raise_fd_limit, thread_cpu_time, wait_for},
     server::{collect_lines, example_path, limit_child_fds, Server},
     socket::{
