@@ -1,5 +1,5 @@
-//! Loom models of `sync::oneshot`, `sync::Notify`, `sync::Semaphore` and `sync::watch`
-//! across threads:
+//! Loom models of `sync::oneshot` (waking either side), `sync::Notify`,
+//! `sync::Semaphore` and `sync::watch` across threads:
 //! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_sync`.
 //!
 //! Their locks come from loom in this build (`runtime/std_or_loom.rs`), so loom explores
@@ -88,6 +88,27 @@ fn loom_oneshot_send_races_the_receiver_drop() {
         assert_eq!(
             Arc::strong_count(&value),
             1 + usize::from(handed_back.is_some())
+        );
+    });
+}
+
+/// The receiver dropped on another thread while the sender waits in `closed()`: the
+/// sender sees the close on its first poll or, once woken (exactly once), on the next.
+#[test]
+fn loom_oneshot_receiver_drop_wakes_the_sender_in_closed() {
+    loom::model(|| {
+        let (mut tx, rx) = oneshot::channel::<u32>();
+        let receiver = thread::spawn(move || drop(rx));
+        let (woken, waker) = counting_waker();
+        let first = tx.poll_closed(&mut Context::from_waker(&waker));
+        receiver.join().unwrap();
+        if first.is_pending() {
+            assert_eq!(woken.0.load(Ordering::Acquire), 1, "the drop did not wake");
+        }
+        assert!(tx.is_closed());
+        assert_eq!(
+            tx.poll_closed(&mut Context::from_waker(&waker)),
+            Poll::Ready(())
         );
     });
 }

@@ -231,3 +231,16 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
         fmt::Debug::fmt(&**self, f)
     }
 }
+
+/// Guards display as the value they protect, so `println!("{guard}")` works as on `&T`.
+macro_rules! display_as_target {
+    ($($guard:ty),*) => {$(
+        impl<T: ?Sized + fmt::Display> fmt::Display for $guard {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&**self, f)
+            }
+        }
+    )*};
+}
+
+display_as_target!(MutexGuard<'_, T>, OwnedMutexGuard<T>);

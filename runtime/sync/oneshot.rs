@@ -8,6 +8,10 @@
 //!     assert_eq!(rx.await, Ok(42));
 //! });
 //! ```
+//!
+//! One lock-protected `State` holds both sides' wakers: the receiver's (woken by a send
+//! or the sender's drop) and the sender's (woken by the receiver's drop or
+//! [`Receiver::close`], for [`Sender::closed`]).
 
 use std::fmt;
 use std::future::Future;
@@ -22,6 +26,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         state: Mutex::new(State {
             value: None,
             receiver: None,
+            sender: None,
             sender_gone: false,
             receiver_gone: false,
         }),
@@ -42,7 +47,10 @@ struct State<T> {
     value: Option<T>,
     /// The task awaiting the receiver.
     receiver: Option<Waker>,
+    /// The task in [`Sender::closed`] / [`Sender::poll_closed`].
+    sender: Option<Waker>,
     sender_gone: bool,
+    /// The receiver was dropped or [`close`](Receiver::close)d: no value is accepted.
     receiver_gone: bool,
 }
 
@@ -82,22 +90,60 @@ impl<T> Sender<T> {
         Ok(())
     }
 
-    /// Whether the receiver has been dropped (a send would fail).
+    /// Whether the receiver has been dropped or [`close`](Receiver::close)d (a send would
+    /// fail).
     pub fn is_closed(&self) -> bool {
         self.shared
             .as_ref()
             .map_or(true, |s| s.lock().receiver_gone)
+    }
+
+    /// Completes once the receiver is dropped or [`close`](Receiver::close)d: a producer
+    /// can stop computing a value nobody will receive, typically in a `select!` beside
+    /// that work.
+    ///
+    /// Cancel-safe: dropping the future loses nothing (its waker stays registered until
+    /// the next call replaces it or the channel ends; a stale wake only costs a poll).
+    ///
+    /// ```
+    /// corio::block_on(async {
+    ///     let (mut tx, rx) = corio::sync::oneshot::channel::<u32>();
+    ///     corio::spawn(async move { drop(rx) });
+    ///     tx.closed().await;
+    ///     assert!(tx.is_closed());
+    /// });
+    /// ```
+    pub async fn closed(&mut self) {
+        std::future::poll_fn(|cx| self.poll_closed(cx)).await;
+    }
+
+    /// [`closed`](Self::closed) as a poll function: `Ready` once the receiver is dropped
+    /// or closed; otherwise `Pending`, and `cx`'s waker is woken when that happens (only
+    /// the waker of the latest call is kept).
+    pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(shared) = &self.shared else {
+            return Poll::Ready(());
+        };
+        let mut state = shared.lock();
+        if state.receiver_gone {
+            return Poll::Ready(());
+        }
+        let replaced = crate::stored_waker::replace(&mut state.sender, cx.waker());
+        drop(state);
+        drop(replaced); // outside the lock
+        Poll::Pending
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.take() {
-            let waker = {
+            let (waker, own) = {
                 let mut state = shared.lock();
                 state.sender_gone = true;
-                state.receiver.take()
+                (state.receiver.take(), state.sender.take())
             };
+            drop(own); // outside the lock
             if let Some(waker) = waker {
                 waker.wake();
             }
@@ -120,9 +166,54 @@ impl<T> Receiver<T> {
         let mut state = self.shared.lock();
         match state.value.take() {
             Some(value) => Ok(value),
-            None if state.sender_gone => Err(TryRecvError::Closed),
+            None if state.sender_gone || state.receiver_gone => Err(TryRecvError::Closed),
             None => Err(TryRecvError::Empty),
         }
+    }
+
+    /// Refuses the value from now on: a later [`Sender::send`] fails (handing its value
+    /// back) and a sender waiting in [`Sender::closed`] is woken. A value sent before the
+    /// close can still be received; otherwise receiving gives [`RecvError`] (or
+    /// [`TryRecvError::Closed`]) at once.
+    ///
+    /// ```
+    /// let (tx, mut rx) = corio::sync::oneshot::channel();
+    /// rx.close();
+    /// assert!(tx.is_closed());
+    /// assert_eq!(tx.send(7), Err(7));
+    /// ```
+    pub fn close(&mut self) {
+        let waker = {
+            let mut state = self.shared.lock();
+            state.receiver_gone = true;
+            state.sender.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake(); // outside the lock: a waker may run arbitrary code
+        }
+    }
+
+    /// Waits for the value on a thread outside any runtime, parking the thread (for
+    /// synchronous code that receives from async code).
+    ///
+    /// # Errors
+    /// [`RecvError`] if the sender is dropped without sending (or the receiver was
+    /// [`close`](Self::close)d before a value came).
+    ///
+    /// # Panics
+    /// When called on a thread running a corio runtime, as tokio panics when called
+    /// within an asynchronous execution context: parking that thread would stall every
+    /// task on it, often including the sender. Await the receiver there instead.
+    ///
+    /// ```
+    /// let (tx, rx) = corio::sync::oneshot::channel();
+    /// let waiter = std::thread::spawn(move || rx.blocking_recv());
+    /// tx.send("done").unwrap();
+    /// assert_eq!(waiter.join().unwrap(), Ok("done"));
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        super::block::block_on_thread(self)
     }
 }
 
@@ -134,7 +225,7 @@ impl<T> Future for Receiver<T> {
         if let Some(value) = state.value.take() {
             return Poll::Ready(Ok(value));
         }
-        if state.sender_gone {
+        if state.sender_gone || state.receiver_gone {
             return Poll::Ready(Err(RecvError(())));
         }
         let replaced = crate::stored_waker::replace(&mut state.receiver, cx.waker());
@@ -146,12 +237,19 @@ impl<T> Future for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let (value, waker) = {
+        let (value, own, sender) = {
             let mut state = self.shared.lock();
             state.receiver_gone = true;
-            (state.value.take(), state.receiver.take())
+            (
+                state.value.take(),
+                state.receiver.take(),
+                state.sender.take(),
+            )
         };
-        drop((value, waker)); // a value's Drop runs outside the lock
+        drop((value, own)); // a value's Drop runs outside the lock
+        if let Some(waker) = sender {
+            waker.wake();
+        }
     }
 }
 

@@ -19,6 +19,18 @@ pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::{Duration, Instant};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
+/// Errors of the time utilities, under tokio's path (`corio::time::error::Elapsed`).
+///
+/// tokio also has `time::error::Error`, for a timer failing because its runtime shut down
+/// or its timer wheel is full. corio has no such failure to report: a timer is armed in
+/// the reactor of the thread polling it, which runs for as long as the timer is polled,
+/// and the wheel's table grows as needed. (Polled outside any runtime, a [`Sleep`]
+/// panics, as tokio's does.) So there is no `Error` type here, and the only error is a
+/// [`timeout`] that ran out.
+pub mod error {
+    pub use super::Elapsed;
+}
+
 /// `now + duration`, saturating at a deadline far enough away to mean "never" (about 30
 /// years), so `Duration::MAX` neither overflows nor panics.
 pub(crate) fn deadline_after(now: Instant, duration: Duration) -> Instant {

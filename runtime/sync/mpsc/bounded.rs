@@ -243,6 +243,57 @@ impl<T> Receiver<T> {
         self.chan.poll_recv(cx)
     }
 
+    /// Receives several messages at once: waits until at least one is queued, then
+    /// appends up to `limit` of those queued (without waiting for more) to `buffer` and
+    /// returns how many it appended. Returns 0 when `limit` is 0 (at once), or when the
+    /// channel is finished as for [`recv`](Self::recv)'s `None` (every sender gone or the
+    /// receiver closed, and the queue drained). Cancel-safe: a cancelled call has
+    /// received nothing, so no message is lost.
+    ///
+    /// ```
+    /// corio::block_on(async {
+    ///     let (tx, mut rx) = corio::sync::mpsc::channel(8);
+    ///     for i in 0..3 {
+    ///         tx.send(i).await.unwrap();
+    ///     }
+    ///     drop(tx);
+    ///     let mut batch = Vec::new();
+    ///     assert_eq!(rx.recv_many(&mut batch, 2).await, 2);
+    ///     assert_eq!(rx.recv_many(&mut batch, 2).await, 1);
+    ///     assert_eq!(rx.recv_many(&mut batch, 2).await, 0);
+    ///     assert_eq!(batch, [0, 1, 2]);
+    /// });
+    /// ```
+    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        if limit == 0 {
+            return 0;
+        }
+        let mut waiting = Recv {
+            chan: &self.chan,
+            parked: false,
+        };
+        std::future::poll_fn(|cx| {
+            let poll = waiting.chan.poll_recv_many(cx, buffer, limit);
+            waiting.parked = poll.is_pending();
+            poll
+        })
+        .await
+    }
+
+    /// [`recv_many`](Self::recv_many) as a poll function, for hand-written futures.
+    /// `Ready(0)` when `limit` is 0 or the channel is finished.
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        self.chan.poll_recv_many(cx, buffer, limit)
+    }
+
     /// The next message if one is queued now.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.chan.try_recv()

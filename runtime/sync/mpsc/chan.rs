@@ -213,6 +213,39 @@ impl<T> Chan<T> {
         Poll::Pending
     }
 
+    /// Moves up to `limit` queued messages (`limit > 0`) into `buffer`, returning how
+    /// many; `Ready(0)` once the channel is finished; otherwise registers the receiver's
+    /// waker. Never waits for more than the first message.
+    pub(super) fn poll_recv_many(
+        &self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let mut state = self.lock();
+        let taken = state.queue.len().min(limit);
+        if taken > 0 {
+            buffer.reserve(taken);
+            buffer.extend(state.queue.drain(..taken));
+            drop(state);
+            if let Some(slots) = &self.slots {
+                slots.release(taken);
+            }
+            coop::consume();
+            return Poll::Ready(taken);
+        }
+        if state.is_finished() {
+            return Poll::Ready(0);
+        }
+        let stale = crate::stored_waker::replace(&mut state.receiver, cx.waker());
+        drop(state);
+        drop(stale);
+        Poll::Pending
+    }
+
     /// Drops the receiver's stored waker: its receive future was cancelled, so a later
     /// send must not wake a task that no longer waits.
     pub(super) fn forget_waker(&self) {

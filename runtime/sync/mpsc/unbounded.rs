@@ -79,6 +79,22 @@ impl<T> UnboundedReceiver<T> {
         self.inner.poll_recv(cx)
     }
 
+    /// See [`Receiver::recv_many`]: waits for at least one message, then takes up to
+    /// `limit` of those queued; 0 when `limit` is 0 or the channel is finished.
+    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        self.inner.recv_many(buffer, limit).await
+    }
+
+    /// See [`Receiver::poll_recv_many`].
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.inner.poll_recv_many(cx, buffer, limit)
+    }
+
     /// See [`Receiver::try_recv`].
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.inner.try_recv()
