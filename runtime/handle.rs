@@ -24,10 +24,12 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::thread::{self, ThreadId};
 
 use crate::executor::drop_contained;
 use crate::sync::mpsc;
+use crate::task::Outstanding;
 use crate::workers::{remote, RemoteJoinHandle};
 
 /// Work for the driver: build one task on the runtime's thread and spawn it there.
@@ -294,6 +296,8 @@ pub(crate) struct HandleCell {
     /// The receiving end of the handle's jobs, until the driver task takes it.
     pending_driver: Cell<Option<mpsc::UnboundedReceiver<Job>>>,
     thread: ThreadId,
+    /// The runtime's unfinished blocking-pool jobs, which its drop waits for.
+    blocking: Arc<Outstanding>,
 }
 
 impl HandleCell {
@@ -303,7 +307,13 @@ impl HandleCell {
             handle: OnceCell::new(),
             pending_driver: Cell::new(None),
             thread: thread::current().id(),
+            blocking: Arc::default(),
         }
+    }
+
+    /// The runtime's count of unfinished blocking-pool jobs.
+    pub(crate) fn blocking(&self) -> &Arc<Outstanding> {
+        &self.blocking
     }
 
     /// The runtime's handle, made on the first call. The driver starts now if the runtime
@@ -358,6 +368,15 @@ async fn drive(mut jobs: mpsc::UnboundedReceiver<Job>) {
         // `Drop`) must not end the driver.
         drop_contained(catch_unwind(AssertUnwindSafe(job)));
     }
+}
+
+/// The count of unfinished blocking-pool jobs of the runtime running on this thread, if
+/// one runs here.
+pub(crate) fn current_outstanding() -> Option<Arc<Outstanding>> {
+    CURRENT
+        .try_with(|c| c.borrow().as_ref().map(|cell| cell.blocking.clone()))
+        .ok()
+        .flatten()
 }
 
 /// Makes `cell` the running runtime's handle slot on this thread until dropped.

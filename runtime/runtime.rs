@@ -4,17 +4,27 @@
 #[path = "handle.rs"]
 mod handle;
 
-pub use handle::{Handle, TryCurrentError};
+#[path = "multi_thread.rs"]
+mod multi_thread;
 
+pub(crate) use handle::current_outstanding;
+pub use handle::{Handle, TryCurrentError};
+pub use multi_thread::{MultiThread, MultiThreadRuntime};
+
+use std::cell::Cell;
 use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::executor::slow_poll::SlowPoll;
-use crate::executor::Core;
+use crate::executor::{Core, TaskMeta};
 use crate::reactor::Reactor;
 use crate::sys::{Backend, Selector};
+use crate::task::Outstanding;
+use crate::JoinHandle;
 
 /// A single-threaded corio runtime: one reactor and one executor on the calling thread.
 ///
@@ -22,10 +32,48 @@ use crate::sys::{Backend, Selector};
 /// yourself, to reuse one runtime for several `block_on` calls, or to choose its options.
 /// Tasks left pending when `block_on` returns stay on the runtime and run again in the
 /// next `block_on`; dropping the runtime drops them (their handles report cancelled).
+///
+/// # Shutdown
+///
+/// Dropping a runtime first drops its tasks, then blocks until every
+/// [`spawn_blocking`](crate::task::spawn_blocking) job spawned from it has ended, as
+/// tokio's does. That includes the pool jobs under [`fs::File`](crate::fs::File),
+/// [`stdout`](crate::io::stdout) and [`stderr`](crate::io::stderr): a write accepted but
+/// not flushed when `block_on` (or `#[corio::main]`) returns still reaches the file
+/// before the program exits. Jobs still queued for a pool thread are run, not dropped
+/// (tokio drops queued jobs other than its file operations; corio's pool is shared by
+/// every runtime of the process and does not sort them). [`shutdown_timeout`] bounds the
+/// wait and [`shutdown_background`] skips it.
+///
+/// One kind of job is not waited for: a read of [`stdin`](crate::io::stdin), which may
+/// wait for input forever. On tokio a pending stdin read holds up the runtime's drop; on
+/// corio the runtime drops and the process exits, ending the read's thread with it.
+///
+/// A job that never returns (an endless loop, a read from a peer that never writes) keeps
+/// the drop waiting forever: use [`shutdown_timeout`] where that can happen.
+///
+/// [`shutdown_timeout`]: Runtime::shutdown_timeout
+/// [`shutdown_background`]: Runtime::shutdown_background
 pub struct Runtime {
     core: Rc<Core>,
     /// This runtime's [`Handle`], made on first demand.
     handle: Rc<handle::HandleCell>,
+    /// Dropped after `core` (fields drop in order), so tasks holding a pool job's object
+    /// (a `File` with a write in flight) are dropped before the wait for the jobs.
+    shutdown: ShutdownWait,
+}
+
+/// Waits, when dropped, for the runtime's unfinished blocking-pool jobs.
+struct ShutdownWait {
+    jobs: Arc<Outstanding>,
+    /// How long to wait; `None`: until they have all ended.
+    limit: Cell<Option<Duration>>,
+}
+
+impl Drop for ShutdownWait {
+    fn drop(&mut self) {
+        self.jobs.wait(self.limit.get());
+    }
 }
 
 impl Runtime {
@@ -69,6 +117,70 @@ impl Runtime {
             );
         }
         self.core.block_on(future, caller)
+    }
+
+    /// Spawns `future` as a task of this runtime and returns a handle to await its output.
+    ///
+    /// Inside this runtime's `block_on` the task is spawned as by [`spawn`](crate::spawn).
+    /// Outside, it waits in the runtime and starts at the next `block_on`. Unlike tokio's,
+    /// the future need not be `Send`: a `Runtime` is `!Send` and its tasks run on the
+    /// thread that owns it, which is also why this takes no `Send` bound on the output.
+    /// From another thread, spawn through a [`Handle`] instead.
+    ///
+    /// ```
+    /// let rt = corio::Runtime::new()?;
+    /// let task = rt.spawn(async { 6 * 7 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// When the runtime already holds `u32::MAX` tasks.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        match self
+            .core
+            .spawn(future, TaskMeta::new(None, Location::caller()))
+        {
+            Ok(handle) => handle,
+            Err(e) => panic!("corio: Runtime::spawn: {e}"),
+        }
+    }
+
+    /// Drops the runtime's tasks and waits at most `timeout` for its blocking-pool jobs
+    /// to end (see [Shutdown](Runtime#shutdown)); jobs still running then go on in the
+    /// background, their results discarded.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let rt = corio::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     drop(corio::task::spawn_blocking(|| std::thread::sleep(Duration::from_secs(1))));
+    /// });
+    /// let started = Instant::now();
+    /// rt.shutdown_timeout(Duration::from_millis(10));
+    /// assert!(started.elapsed() < Duration::from_secs(1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.shutdown.limit.set(Some(timeout));
+    }
+
+    /// Drops the runtime's tasks without waiting for its blocking-pool jobs, which go on
+    /// in the background (see [Shutdown](Runtime#shutdown)).
+    pub fn shutdown_background(self) {
+        self.shutdown.limit.set(Some(Duration::ZERO));
+    }
+
+    /// How many [`spawn_blocking`](crate::task::spawn_blocking) jobs spawned from this
+    /// runtime have not ended (queued or running): what dropping the runtime waits for.
+    pub fn blocking_jobs(&self) -> usize {
+        self.shutdown.jobs.pending()
     }
 
     /// A [`Handle`] to this runtime, to spawn onto it from other threads (or from this
@@ -126,6 +238,16 @@ impl std::fmt::Debug for Runtime {
 pub const BACKEND_ENV: &str = "CORIO_BACKEND";
 
 /// Options for a [`Runtime`].
+///
+/// Every corio runtime runs its tasks on one thread: [`new_current_thread`] is tokio's
+/// name for what [`new`] gives. tokio's [`new_multi_thread`] exists only so that its
+/// `build()` fails to compile with a message naming the alternatives: this builder, or
+/// [`build_workers`] for one runtime per core (see [`MultiThread`]).
+///
+/// [`new_current_thread`]: Builder::new_current_thread
+/// [`new`]: Builder::new
+/// [`new_multi_thread`]: Builder::new_multi_thread
+/// [`build_workers`]: Builder::build_workers
 ///
 /// ```
 /// let rt = corio::Runtime::builder().backend(corio::Backend::Poll).build()?;
@@ -311,9 +433,15 @@ impl Builder {
             None => self.chosen_backend()?.selector()?,
         };
         let reactor = Rc::new(Reactor::new(selector)?);
+        let handle = Rc::new(handle::HandleCell::new());
+        let shutdown = ShutdownWait {
+            jobs: handle.blocking().clone(),
+            limit: Cell::new(None),
+        };
         Ok(Runtime {
             core: Rc::new(Core::new(reactor, slow_poll)),
-            handle: Rc::new(handle::HandleCell::new()),
+            handle,
+            shutdown,
         })
     }
 }

@@ -41,7 +41,7 @@ use crate::sys::RemoteQueue;
 pub(crate) use contain::{drop_contained, Contained};
 use join::JoinState;
 pub use join::{JoinError, JoinHandle};
-use meta::TaskMeta;
+pub(crate) use meta::TaskMeta;
 use slow_poll::SlowPoll;
 use table::TaskTable;
 use task::Task;
@@ -198,7 +198,11 @@ impl Core {
         self.tasks.borrow().len()
     }
 
-    fn spawn<F>(&self, future: F, meta: TaskMeta) -> std::io::Result<JoinHandle<F::Output>>
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        meta: TaskMeta,
+    ) -> std::io::Result<JoinHandle<F::Output>>
     where
         F: Future + 'static,
     {

@@ -1,7 +1,7 @@
 //! `AsyncReadExt` and `AsyncWriteExt`: the methods application code awaits.
 
 use super::adapters::{Chain, Take};
-use super::read::{Read, ReadExact, ReadInt, ReadToEnd, ReadToString};
+use super::read::{Read, ReadBuf, ReadExact, ReadInt, ReadToEnd, ReadToString};
 use super::write::{Close, Flush, Write, WriteAll, WriteInt};
 use super::{AsyncRead, AsyncWrite};
 
@@ -71,6 +71,38 @@ pub trait AsyncReadExt: AsyncRead {
         Self: Unpin,
     {
         Read { reader: self, buf }
+    }
+
+    /// Reads some bytes and appends them to `buf`; returns how many. `Ok(0)` is end of
+    /// stream.
+    ///
+    /// The bytes go into `buf`'s spare capacity; when it has none, room for 64 more bytes
+    /// is reserved first (as tokio's `read_buf` does with a `Vec<u8>`), so `Ok(0)` always
+    /// means end of stream. tokio's takes any `bytes::BufMut`; corio has no `bytes`
+    /// dependency and takes a `Vec<u8>`. One read fills at most 64 KiB.
+    ///
+    /// ```
+    /// use corio::io::AsyncReadExt;
+    ///
+    /// corio::block_on(async {
+    ///     let mut input: &[u8] = b"hello";
+    ///     let mut buf = b">".to_vec();
+    ///     let n = input.read_buf(&mut buf).await?;
+    ///     assert_eq!((n, &buf[..]), (5, &b">hello"[..]));
+    ///     assert_eq!(input.read_buf(&mut buf).await?, 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Cancel safety
+    /// Cancellation safe: if the future is dropped before it completes, no byte was read
+    /// and `buf` holds what it held before.
+    fn read_buf<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> ReadBuf<'a, Self>
+    where
+        Self: Unpin,
+    {
+        ReadBuf { reader: self, buf }
     }
 
     /// Fills `buf` completely, or fails with `UnexpectedEof` if the stream ends first.

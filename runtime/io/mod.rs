@@ -80,7 +80,7 @@ pub use copy::{copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf
 pub use duplex::{duplex, DuplexStream};
 pub use ext::{AsyncReadExt, AsyncWriteExt};
 pub use lines::{FillBuf, Lines, ReadLine, ReadUntil, Split};
-pub use read::{Read, ReadExact, ReadInt, ReadToEnd, ReadToString};
+pub use read::{Read, ReadBuf, ReadExact, ReadInt, ReadToEnd, ReadToString};
 pub use seek::{AsyncSeek, AsyncSeekExt, Rewind, Seek};
 pub use split::{split, ReadHalf, WriteHalf};
 /// std's I/O error types, under the paths tokio programs use (`corio::io::Result`).

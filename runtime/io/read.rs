@@ -24,6 +24,42 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for Read<'_, R> {
     }
 }
 
+/// Future of [`AsyncReadExt::read_buf`](super::AsyncReadExt::read_buf).
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadBuf<'a, R: ?Sized> {
+    pub(super) reader: &'a mut R,
+    pub(super) buf: &'a mut Vec<u8>,
+}
+
+/// What `read_buf` reserves when the vector has no spare capacity (as `bytes`' `BufMut`
+/// for `Vec<u8>` does, which tokio's `read_buf` uses).
+const READ_BUF_RESERVE: usize = 64;
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadBuf<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let len = this.buf.len();
+        if this.buf.capacity() == len {
+            this.buf.reserve(READ_BUF_RESERVE);
+        }
+        // The spare capacity is lent zero-filled (an `AsyncRead` reads into initialised
+        // bytes), at most `MAX_CHUNK` of it so a large capacity costs no large fill per
+        // read; whatever the outcome, `buf` is cut back to the bytes actually read.
+        let lend = (this.buf.capacity() - len).min(MAX_CHUNK);
+        this.buf.resize(len + lend, 0);
+        let polled = Pin::new(&mut *this.reader).poll_read(cx, &mut this.buf[len..]);
+        let read = match &polled {
+            Poll::Ready(Ok(n)) => (*n).min(lend),
+            _ => 0,
+        };
+        this.buf.truncate(len + read);
+        polled.map_ok(|_| read)
+    }
+}
+
 /// Future of [`AsyncReadExt::read_exact`](super::AsyncReadExt::read_exact).
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]

@@ -22,11 +22,12 @@ use super::{AsyncRead, AsyncWrite};
 /// and the line it then reads is lost to later readers. Until it returns, that thread is
 /// taken (it counts against [`MAX_THREADS`](crate::task::MAX_THREADS)).
 ///
-/// This does not hold the process open: corio's pool threads are detached and nothing
-/// joins them, so `block_on` returns and `main` exits while a read is still blocked (the
-/// exit ends the thread). tokio's runtime, in contrast, waits for its blocking threads
-/// when it shuts down, which is why tokio documents that a pending stdin read can keep
-/// the process from exiting; with corio it cannot.
+/// This does not hold the process open: dropping a runtime waits for its other pool jobs
+/// (see [Runtime's shutdown](crate::Runtime#shutdown)) but not for stdin reads, so
+/// `block_on` returns and `main` exits while a read is still blocked (the exit ends the
+/// thread). tokio's runtime, in contrast, waits for them too when it shuts down, which is
+/// why tokio documents that a pending stdin read can keep the process from exiting; with
+/// corio it cannot.
 ///
 /// For an interactive program that must stay responsive, one reading task (or a line
 /// reader over it) is the usual shape. For input it must be able to abandon, read a
@@ -100,7 +101,9 @@ impl AsyncRead for Stdin {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.get_mut().inner.poll_read(cx, buf)
+        // A read may wait for input forever: the runtime's drop does not wait for it.
+        let inner = &mut self.get_mut().inner;
+        crate::task::uncounted(|| inner.poll_read(cx, buf))
     }
 }
 

@@ -10,6 +10,7 @@
 //!
 //! [`JoinError::is_panic`]: crate::JoinError::is_panic
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr;
@@ -201,6 +202,13 @@ where
     R: Send + 'static,
 {
     let (tx, rx) = oneshot::channel();
+    // Counted by the runtime that spawns it (see `Outstanding`); dropped after the result
+    // is sent, or with the job if the pool drops it unrun.
+    let counted = if UNCOUNTED.with(Cell::get) {
+        None
+    } else {
+        crate::runtime::current_outstanding().map(|jobs| jobs.count())
+    };
     let handle = crate::spawn(async move {
         match rx.await {
             Ok(Ok(value)) => value,
@@ -211,8 +219,30 @@ where
     pool().execute(Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(f));
         let _ = tx.send(result); // the handle may have been dropped: nothing to tell
+        drop(counted);
     }));
     handle
+}
+
+thread_local! {
+    /// Set while [`uncounted`] runs: jobs spawned then do not hold up the runtime's drop.
+    static UNCOUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`; the pool jobs it spawns are not waited for when the runtime is dropped.
+///
+/// For jobs that may block forever on input no task controls (a read of the process's
+/// standard input): waiting for them would keep the runtime's drop, and so the process,
+/// from ending.
+pub(crate) fn uncounted<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            UNCOUNTED.with(|u| u.set(self.0));
+        }
+    }
+    let _reset = Reset(UNCOUNTED.with(|u| u.replace(true)));
+    f()
 }
 
 /// How many blocking-pool threads are alive (running a job or idle).

@@ -1,5 +1,13 @@
 //! Tasks: spawning, joining (one by one, or as a [`JoinSet`]), cancelling and yielding.
 //!
+//! There is no `block_in_place`: it turns a worker of tokio's multi-thread runtime into a
+//! blocking thread, and corio's runtime has one thread (tokio's current-thread runtime
+//! panics on it too). Move blocking work to the pool with [`spawn_blocking`] and await
+//! its handle.
+//!
+//! Dropping a [`Runtime`](crate::Runtime) waits for the [`spawn_blocking`] jobs spawned
+//! from it (see [its shutdown](crate::Runtime#shutdown)).
+//!
 //! # After `fork`
 //!
 //! A child made by `fork` gets a copy of the parent's memory and descriptors but only the
@@ -37,14 +45,17 @@ mod blocking;
 mod builder;
 mod join_set;
 mod local;
+mod outstanding;
 mod yield_now;
 
 pub use crate::executor::{JoinError, JoinHandle};
 pub use abort_handle::AbortHandle;
+pub(crate) use blocking::uncounted;
 pub use blocking::{blocking_threads, spawn_blocking, KEEP_ALIVE, MAX_THREADS};
 pub use builder::Builder;
 pub use join_set::JoinSet;
 pub use local::{spawn_local, LocalSet};
+pub(crate) use outstanding::Outstanding;
 pub use yield_now::{yield_now, YieldNow};
 
 use std::future::Future;
