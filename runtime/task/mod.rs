@@ -1,9 +1,9 @@
 //! Tasks: spawning, joining (one by one, or as a [`JoinSet`]), cancelling and yielding.
 //!
-//! There is no `block_in_place`: it turns a worker of tokio's multi-thread runtime into a
-//! blocking thread, and corio's runtime has one thread (tokio's current-thread runtime
-//! panics on it too). Move blocking work to the pool with [`spawn_blocking`] and await
-//! its handle.
+//! [`block_in_place`] does not compile: it turns a worker of tokio's multi-thread runtime
+//! into a blocking thread, and corio's runtime has one thread (tokio's current-thread
+//! runtime panics on it too). Move blocking work to the pool with [`spawn_blocking`] and
+//! await its handle.
 //!
 //! Dropping a [`Runtime`](crate::Runtime) waits for the [`spawn_blocking`] jobs spawned
 //! from it (see [its shutdown](crate::Runtime#shutdown)).
@@ -41,6 +41,7 @@
 //!   that at the moment of the fork.
 
 mod abort_handle;
+mod block_in_place;
 mod blocking;
 mod builder;
 mod join_set;
@@ -50,6 +51,7 @@ mod yield_now;
 
 pub use crate::executor::{JoinError, JoinHandle};
 pub use abort_handle::AbortHandle;
+pub use block_in_place::{block_in_place, BlockInPlace};
 pub(crate) use blocking::uncounted;
 pub use blocking::{blocking_threads, spawn_blocking, KEEP_ALIVE, MAX_THREADS};
 pub use builder::Builder;
