@@ -65,7 +65,7 @@ fn duplex_halves_move_to_another_thread() {
         let (mut rd, mut wr) = io::split(near);
         assert_send(&rd);
         assert_send(&wr);
-        let sent = pattern(1 << 20, 8);
+        let sent = pattern(128 << 10, 8);
         let to_send = sent.clone();
         // The write half runs on another thread, in its own runtime.
         let thread = std::thread::spawn(move || {
@@ -85,7 +85,7 @@ fn duplex_halves_move_to_another_thread() {
         let mut got = Vec::new();
         rd.read_to_end(&mut got).await.unwrap();
         assert!(got == sent, "the echoed bytes differ");
-        assert_eq!(echo.await.unwrap(), 1 << 20);
+        assert_eq!(echo.await.unwrap(), 128 << 10);
         let wr: WriteHalf<DuplexStream> = thread.join().unwrap();
         let _stream: DuplexStream = rd.unsplit(wr);
     }));
