@@ -2,61 +2,14 @@
 //! spawner.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Mutex;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
-use super::contain::drop_contained;
-
-/// The state a task and its handle share.
-pub(crate) struct JoinState<T> {
-    /// The outcome, once the task finished.
-    pub(crate) result: RefCell<Option<Result<T, JoinError>>>,
-    /// Whoever awaits the handle.
-    pub(crate) join_waker: RefCell<Option<Waker>>,
-    /// Set by `abort`; the task drops its future at its next poll.
-    pub(crate) aborted: Cell<bool>,
-    /// Set when the task finished, however.
-    pub(crate) finished: Cell<bool>,
-    /// Set when the `JoinHandle` is dropped: nobody will ever take the outcome.
-    detached: Cell<bool>,
-    /// Schedules the task, so an abort is acted on promptly.
-    pub(crate) task_waker: Waker,
-}
-
-impl<T> JoinState<T> {
-    /// Fresh state for a task woken through `task_waker`.
-    pub(crate) fn new(task_waker: Waker) -> JoinState<T> {
-        JoinState {
-            result: RefCell::new(None),
-            join_waker: RefCell::new(None),
-            aborted: Cell::new(false),
-            finished: Cell::new(false),
-            detached: Cell::new(false),
-            task_waker,
-        }
-    }
-
-    /// Records the outcome (first one wins) and wakes the handle's awaiter. An outcome
-    /// nobody will take — a later one, or any once the handle is gone — is dropped here,
-    /// with a panic from its `Drop` (or its payload's) contained: it belongs to no task,
-    /// and unwinding from here would take the executor down.
-    pub(crate) fn finish(&self, result: Result<T, JoinError>) {
-        if self.finished.replace(true) || self.detached.get() {
-            drop_contained(result);
-            return;
-        }
-        *self.result.borrow_mut() = Some(result);
-        let waker = self.join_waker.borrow_mut().take();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-}
+use super::raw::{JoinFlags, RawTask};
 
 /// An owned permission to await a spawned task's output, or to abort it.
 ///
@@ -65,72 +18,94 @@ impl<T> JoinState<T> {
 /// drops the task's output (or panic payload), and a panic in that drop is contained: it
 /// is reported by the panic hook like any panic, and every other task runs on.
 ///
+/// It is a reference to the task's one allocation (`executor/cell.rs`), where the output
+/// waits until taken.
+///
 /// # Panics
 /// Polling the handle again after it returned `Ready` panics with "JoinHandle polled after
 /// completion", as tokio's does: the outcome was handed out once and there is nothing left
 /// to return (the `Future` contract allows a panic here). Use
 /// [`is_finished`](Self::is_finished) to look without taking.
 pub struct JoinHandle<T> {
-    state: Rc<JoinState<T>>,
+    task: RawTask,
+    /// The cell's output type: the handle is made only by `Core::spawn`, for the cell of a
+    /// future whose output is `T`.
+    _output: PhantomData<T>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(state: Rc<JoinState<T>>) -> JoinHandle<T> {
-        JoinHandle { state }
+    /// A handle over `task`, whose future's output is `T`.
+    pub(super) fn new(task: RawTask) -> JoinHandle<T> {
+        JoinHandle {
+            task,
+            _output: PhantomData,
+        }
     }
 
     /// Cancels the task: its future is dropped, on this (its owner) thread, before it is
     /// polled again, and awaiting the handle gives a [`JoinError`] that
     /// [`is_cancelled`](JoinError::is_cancelled). No effect on a finished task.
     pub fn abort(&self) {
-        if !self.state.finished.get() {
-            self.state.aborted.set(true);
-            self.state.task_waker.wake_by_ref();
-        }
+        self.task.abort();
     }
 
     /// Whether the task has finished (completed, panicked or been cancelled).
     pub fn is_finished(&self) -> bool {
-        self.state.finished.get()
+        self.task.is_finished()
+    }
+
+    /// An [`AbortHandle`](crate::task::AbortHandle) for this task, which cancels it
+    /// without owning its output.
+    pub fn abort_handle(&self) -> crate::task::AbortHandle {
+        crate::task::AbortHandle::new(self.task.clone())
     }
 }
+
+/// The handle is a pointer: the output never lives in it, so it may move whatever `T` is.
+impl<T> Unpin for JoinHandle<T> {}
 
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(result) = self.state.result.borrow_mut().take() {
-            return Poll::Ready(result);
+        let header = self.task.header();
+        if header.flags().has(JoinFlags::FINISHED) {
+            let mut outcome: Option<Result<T, JoinError>> = None;
+            // SAFETY: owner thread (`JoinHandle` is `!Send`), FINISHED, and `outcome` has
+            // the cell's output type (`new`).
+            unsafe {
+                (header.vtable.take_output)(self.task.ptr(), std::ptr::addr_of_mut!(outcome).cast())
+            };
+            // None: an earlier poll took it (a dropped handle, the only other taker, is
+            // never polled).
+            return Poll::Ready(outcome.expect("JoinHandle polled after completion"));
         }
-        // Finished with no result left: an earlier poll took it (a dropped handle, the only
-        // other taker, is never polled).
-        assert!(
-            !self.state.finished.get(),
-            "JoinHandle polled after completion"
-        );
-        let mut slot = self.state.join_waker.borrow_mut();
-        let replaced = crate::stored_waker::replace(&mut slot, cx.waker());
-        drop(slot);
+        // SAFETY: owner thread; the join waker is borrowed only inside these calls.
+        let replaced = unsafe { header.replace_join_waker(cx.waker()) };
         drop(replaced); // with nothing borrowed: a waker's Drop may run arbitrary code
         Poll::Pending
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
-    /// Detaches the task. An outcome already stored is dropped here, contained as in
-    /// `JoinState::finish`, so that dropping a handle behaves the same whether the task
-    /// finished before or after.
+    /// Detaches the task. An outcome already stored is dropped here, contained as when the
+    /// task finishes after this, so that dropping a handle behaves the same either way.
     fn drop(&mut self) {
-        self.state.detached.set(true);
-        let unobserved = self.state.result.borrow_mut().take();
-        drop_contained(unobserved);
+        let header = self.task.header();
+        header.set(JoinFlags::DETACHED);
+        if header.flags().has(JoinFlags::FINISHED) {
+            // SAFETY: owner thread and FINISHED, as in `poll`.
+            unsafe { (header.vtable.drop_output)(self.task.ptr()) };
+        }
+        // SAFETY: owner thread; nothing else borrows the join waker now.
+        drop(unsafe { header.take_join_waker() });
     }
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("finished", &self.state.finished.get())
+            .field("finished", &self.is_finished())
             .finish()
     }
 }

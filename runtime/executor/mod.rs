@@ -6,13 +6,16 @@
 //! owner thread a wake pushes onto the local queue; elsewhere it goes through the
 //! reactor's [`RemoteQueue`] and rings its doorbell (`waker.rs`).
 //!
-//! A task is a [`Task`] in the [`TaskTable`]; its states (queued, running, idle, done) are
-//! drawn on [`Task`].
+//! A task is one heap cell (`cell.rs`: header, then future, then outcome; `raw.rs`: the
+//! counted pointer the table, its `JoinHandle` and its wakers share), found by id through
+//! a [`Task`] in the [`TaskTable`]; its states (queued, running, idle, done) are drawn on
+//! [`Task`].
 
+mod cell;
 mod contain;
-mod harness;
 mod join;
 mod meta;
+mod raw;
 pub(crate) mod slow_poll;
 mod table;
 mod task;
@@ -30,8 +33,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_task::waker_ref;
-
 use crate::coop;
 use crate::key::Key;
 use crate::metrics::{Counters, Metrics};
@@ -39,13 +40,13 @@ use crate::reactor::{self, Reactor};
 use crate::sys::RemoteQueue;
 
 pub(crate) use contain::{drop_contained, Contained};
-use join::JoinState;
 pub use join::{JoinError, JoinHandle};
 pub(crate) use meta::TaskMeta;
+pub(crate) use raw::RawTask;
 use slow_poll::SlowPoll;
 use table::TaskTable;
 use task::Task;
-use waker::{Shared, TaskWaker};
+use waker::Shared;
 
 /// How many tasks run between two reactor turns, at most. With a busy queue the reactor
 /// is still polled (without blocking) this often, so I/O and timers cannot starve.
@@ -207,19 +208,18 @@ impl Core {
         F: Future + 'static,
     {
         let inserted = self.tasks.borrow_mut().insert(|id| {
-            let waker = Arc::new(TaskWaker::new(self.shared.clone(), id));
-            let state = Rc::new(JoinState::new(futures_task::waker(waker.clone())));
-            let harness = harness::Harness::new(future, state.clone());
-            (Task::new(harness, waker, meta), state)
+            let raw = cell::allocate(future, id, self.shared.clone());
+            let handle = JoinHandle::new(raw.clone());
+            (Task { raw, meta }, handle)
         });
-        let Some((id, state)) = inserted else {
+        let Some((id, handle)) = inserted else {
             return Err(std::io::Error::other(
                 "the task table is full (u32::MAX tasks)",
             ));
         };
         Counters::bump(&self.counters.tasks_spawned);
         self.run_queue.borrow_mut().push_back(id);
-        Ok(JoinHandle::new(state))
+        Ok(handle)
     }
 
     /// Polls task `id` once, if it still exists. Always inlined into `block_on`'s loop,
@@ -227,36 +227,32 @@ impl Core {
     /// every callee-saved register each time.
     #[inline(always)]
     fn run_task(&self, id: u64) {
-        let (future, waker) = {
+        let task = {
             // SAFETY: the shared reference is used only inside this block, which runs no
-            // code that could borrow the table mutably (a lookup and two pointer reads),
-            // so skipping the borrow count costs nothing in safety; the check that no
-            // mutable borrow is held stays.
+            // code that could borrow the table mutably (a lookup and a pointer read), so
+            // skipping the borrow count costs nothing in safety; the check that no mutable
+            // borrow is held stays.
             let tasks = unsafe { self.tasks.try_borrow_unguarded() }
                 .expect("corio: the task table is borrowed while a task is polled");
             match tasks.get(id) {
-                Some(task) => {
-                    // SAFETY: the task is removed only below, after this poll (no other
-                    // code removes tasks while the executor runs), and this executor
-                    // polls one task at a time and refuses re-entry (`block_on`'s
-                    // `running` flag), so this is the only reference to the future and it
-                    // outlives its use.
-                    let future = unsafe { task.future_mut() };
-                    (future, Arc::as_ptr(&task.waker))
-                }
+                Some(task) => task.raw.ptr(),
                 _ => return, // finished: a late wake for an old occupant of the key
             }
         };
-        // SAFETY: `waker` comes from the Arc in the same task, alive until the task is
-        // removed after the poll (see above). ManuallyDrop keeps this borrowed view from
-        // touching the reference count.
-        let waker = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(waker) });
-        waker.clear_queued();
-        let waker_ref = waker_ref(&waker);
-        let mut cx = Context::from_waker(&waker_ref);
+        // SAFETY: the table's reference keeps the cell alive until the task is removed
+        // after this poll (no other code removes tasks while the executor runs).
+        let header = unsafe { task.as_ref() };
+        header.clear_queued();
+        // SAFETY: as above, the cell outlives this borrowed waker.
+        let waker = unsafe { raw::borrowed_waker(task) };
+        let mut cx = Context::from_waker(&waker);
+        let poll_task = header.vtable.poll;
         Counters::bump(&self.counters.polls);
         let started = self.slow_poll.start();
-        let poll = coop::with_budget(|| future.poll(&mut cx));
+        // SAFETY: owner thread; the cell is alive (above); this executor polls one task at
+        // a time and refuses re-entry (`block_on`'s `running` flag), so nothing else
+        // borrows the task's stage.
+        let poll = coop::with_budget(|| unsafe { poll_task(task, &mut cx) });
         if started.is_some() {
             self.check_slow(started, id);
         }
@@ -311,7 +307,7 @@ impl Core {
         let _reactor = reactor::enter(self.reactor.clone());
         let _executor = Enter::new(self.clone());
         let mut future = pin!(future);
-        let main_waker = Arc::new(TaskWaker::new(self.shared.clone(), MAIN_ID));
+        let main_task = cell::waker_only(MAIN_ID, self.shared.clone());
         self.run_queue.borrow_mut().push_back(MAIN_ID);
         loop {
             let mut polls = 0;
@@ -322,8 +318,8 @@ impl Core {
                     self.run_task(id);
                     continue;
                 }
-                main_waker.clear_queued();
-                let waker = waker_ref(&main_waker);
+                main_task.header().clear_queued();
+                let waker = main_task.waker_ref();
                 let mut cx = Context::from_waker(&waker);
                 Counters::bump(&self.counters.polls);
                 let started = self.slow_poll.start();
@@ -358,7 +354,7 @@ impl Drop for Core {
     fn drop(&mut self) {
         self.shared.close();
         // Drop each pending task on this thread; a panic in a future's Drop (or in its
-        // payload's) must not stop the others from being dropped. Harness::drop tells their
+        // payload's) must not stop the others from being dropped. `Task`'s drop tells their
         // handles "cancelled".
         let tasks: Vec<Task> = self.tasks.get_mut().drain();
         for task in tasks {

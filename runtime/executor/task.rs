@@ -1,18 +1,14 @@
-//! One spawned task: its future, its waker and its name, as the executor's table holds it.
-
-use std::future::Future;
-use std::pin::Pin;
-use std::ptr::NonNull;
-use std::sync::Arc;
+//! One spawned task as the executor's table holds it: a reference to its cell (`cell.rs`,
+//! `raw.rs`) and its name.
 
 use super::meta::TaskMeta;
-use super::waker::TaskWaker;
+use super::raw::RawTask;
 
 /// One spawned task.
 ///
 /// # States
 ///
-/// A task's state is its waker's `queued` flag ([`TaskWaker`]) together with where its id
+/// A task's state is its header's `queued` flag (`raw.rs`) together with where its id
 /// is: on a run queue, being polled, held only by wakers, or gone from the table.
 ///
 /// ```text
@@ -37,13 +33,13 @@ use super::waker::TaskWaker;
 /// | IDLE    | false                    | only in wakers (an I/O source, a timer, ...)    |
 /// | DONE    | either                   | no longer in the table                          |
 ///
-/// 1. `Core::spawn`: the waker starts with `queued` set and the id goes on the local queue.
-/// 2. `Core::run_task`: the id is popped and `TaskWaker::clear_queued` swaps `queued` to
+/// 1. `Core::spawn`: the header starts with `queued` set and the id goes on the local queue.
+/// 2. `Core::run_task`: the id is popped and `Header::clear_queued` swaps `queued` to
 ///    false *before* the poll, so a wake during the poll is not lost.
 /// 3. A wake during the poll finds `queued` false, sets it and pushes the id again; the
 ///    task runs once more after this poll returns `Pending`.
 /// 4. The poll returns `Pending` and nothing woke it: the task waits for a wake.
-/// 5. `TaskWaker::wake_by_ref` swaps `queued` from false to true and pushes the id
+/// 5. `Header::wake` (every waker's) swaps `queued` from false to true and pushes the id
 ///    (`Shared::schedule`: the local queue on the owner thread, the remote queue from
 ///    elsewhere).
 /// 6. A wake that finds `queued` already set does nothing: a storm of wakes queues the task
@@ -56,51 +52,21 @@ use super::waker::TaskWaker;
 /// A waker outlives its task: a late wake may still set `queued` and push the id, and the
 /// executor then finds another generation (or nothing) at its key and skips it.
 ///
-/// # Invariant
-/// The future is kept as a raw pointer to its own heap allocation (made by `Box` in
-/// [`Task::new`], freed in `Drop`) rather than as a `Box`, so the executor can poll it after
-/// releasing its borrow of the table, without moving it out and back in; the table may grow
-/// (and move this struct) during the poll, which moves the pointer, never the future.
-/// `future` is valid, and never moved, from `new` until this task is dropped.
+/// The task's cell lives on while anything else holds a reference to it (its
+/// `JoinHandle`, wakers): dropping this entry ends only the table's hold, after dropping
+/// the future if it never finished (the runtime's drop), which tells the handle
+/// "cancelled".
 pub(super) struct Task {
-    future: NonNull<dyn Future<Output = ()>>,
-    /// Made once at spawn; every wake of this task goes through it.
-    pub(super) waker: Arc<TaskWaker>,
+    pub(super) raw: RawTask,
     /// Name and spawn site, for reports (the slow-poll detector).
     pub(super) meta: TaskMeta,
 }
 
-impl Task {
-    /// Boxes `future` into a new task.
-    pub(super) fn new<F>(future: F, waker: Arc<TaskWaker>, meta: TaskMeta) -> Task
-    where
-        F: Future<Output = ()> + 'static,
-    {
-        let boxed: Box<dyn Future<Output = ()>> = Box::new(future);
-        Task {
-            // SAFETY: Box::into_raw never returns null.
-            future: unsafe { NonNull::new_unchecked(Box::into_raw(boxed)) },
-            waker,
-            meta,
-        }
-    }
-
-    /// The future, to poll once the table borrow is released.
-    ///
-    /// # Safety
-    /// The caller must not let the returned reference outlive this task, and must not
-    /// create two of them at once (the executor polls one task at a time and never
-    /// re-enters itself).
-    pub(super) unsafe fn future_mut<'a>(&self) -> Pin<&'a mut (dyn Future<Output = ()> + 'static)> {
-        // SAFETY: by the invariant the pointer is valid and the future never moves, so
-        // pinning is upheld; exclusivity and lifetime are the caller's contract.
-        unsafe { Pin::new_unchecked(&mut *self.future.as_ptr()) }
-    }
-}
-
 impl Drop for Task {
     fn drop(&mut self) {
-        // SAFETY: `future` came from Box::into_raw in `new` and is freed only here, once.
-        drop(unsafe { Box::from_raw(self.future.as_ptr()) });
+        let cancel = self.raw.header().vtable.cancel;
+        // SAFETY: the table's entries live on the owner thread, and a task is dropped
+        // outside any poll (after `run_task`'s poll, or in `Core`'s drop).
+        unsafe { cancel(self.raw.ptr()) };
     }
 }

@@ -1,16 +1,16 @@
-//! Wakers: how a task gets back onto the run queue, from this thread or any other.
+//! Where a wake goes: how a task gets back onto the run queue, from this thread or any
+//! other.
 //!
-//! Each task owns one [`TaskWaker`] behind an `Arc`, made once at spawn: waking never
-//! allocates. The `queued` flag makes a storm of wakes put the task on the queue once (the
-//! task's states are drawn on `Task`, in `task.rs`). A wake on the owner thread pushes onto
-//! the executor's local run queue ([`push_local`]); from any other thread it goes through
-//! the executor's [`RemoteQueue`], whose doc states the cross-thread handshake.
+//! A task's waker is a counted reference to its cell (`raw.rs`): waking never allocates.
+//! Its header's `queued` flag makes a storm of wakes put the task on the queue once (the
+//! task's states are drawn on `Task`, in `task.rs`); the first wake calls
+//! [`Shared::schedule`]. On the owner thread that pushes onto the executor's local run
+//! queue ([`push_local`]); from any other thread it goes through the executor's
+//! [`RemoteQueue`], whose doc states the cross-thread handshake.
 
 use std::cell::Cell;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-use futures_task::ArcWake;
 
 use super::{Core, CURRENT_PTR};
 use crate::metrics::Counters;
@@ -41,7 +41,7 @@ impl Shared {
     /// Queues `id`: on the owner thread straight onto the local queue, elsewhere onto the
     /// remote queue ([`RemoteQueue::push`]: push, mark pending, ring unless rung).
     #[inline]
-    fn schedule(self: &Arc<Self>, id: u64) {
+    pub(super) fn schedule(self: &Arc<Self>, id: u64) {
         // The owner thread's executor is alive whenever it is current (a dropped runtime
         // is never current), so the local path needs no `closed` check.
         if push_local(self, id) {
@@ -92,48 +92,6 @@ fn push_local(shared: &Arc<Shared>, id: u64) -> bool {
             // waker. Were that broken, the locked remote path is still correct.
             debug_assert!(false, "a wake ran while the run queue was borrowed");
             false
-        }
-    }
-}
-
-/// The waker of one task (or of `block_on`'s own future).
-#[derive(Debug)]
-pub(crate) struct TaskWaker {
-    shared: Arc<Shared>,
-    /// The task's id: table key and generation, so a wake after the task finished (and its
-    /// key was reused) finds a different generation and is ignored.
-    id: u64,
-    /// True from the wake until the executor starts the next poll (the states this flag
-    /// takes part in are drawn on `Task`).
-    queued: AtomicBool,
-}
-
-impl TaskWaker {
-    /// A waker for task `id`, already counted as queued (the spawner queues it).
-    pub(crate) fn new(shared: Arc<Shared>, id: u64) -> TaskWaker {
-        TaskWaker {
-            shared,
-            id,
-            queued: AtomicBool::new(true),
-        }
-    }
-
-    /// Called right before a poll: a wake during the poll must queue the task again.
-    ///
-    /// A swap, not a store: as a read-modify-write it is ordered before the poll's own
-    /// loads, so a remote thread that publishes data and then finds `queued` still set is
-    /// guaranteed that this poll sees the data (a plain release store could sit in the
-    /// store buffer while the poll reads stale state, losing the wake).
-    pub(crate) fn clear_queued(&self) {
-        self.queued.swap(false, Ordering::AcqRel);
-    }
-}
-
-impl ArcWake for TaskWaker {
-    #[inline]
-    fn wake_by_ref(arc_self: &Arc<Self>) {
-        if !arc_self.queued.swap(true, Ordering::AcqRel) {
-            arc_self.shared.schedule(arc_self.id);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Loom models of the remote wake: `RUSTFLAGS="--cfg loom" cargo test --lib loom`.
 //!
 //! They drive the runtime's own [`RemoteQueue`] (the handshake in its doc), `Shared` and
-//! `TaskWaker`; only the doorbell's fd is modelled (`std_or_loom::ModelDoorbell`).
+//! a task cell's header and waker (`raw.rs`); only the doorbell's fd is modelled
+//! (`std_or_loom::ModelDoorbell`).
 //!
 //! Limit: loom, like Miri, lets a read-modify-write read the newest store, so it cannot
 //! show store-buffering bugs. The two flags of the handshake form such a pair: with
@@ -13,10 +14,10 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use futures_task::ArcWake;
 use loom::thread;
 
-use super::{Shared, TaskWaker};
+use super::super::cell;
+use super::Shared;
 use crate::std_or_loom::AtomicBool;
 use crate::sys::RemoteQueue;
 
@@ -74,16 +75,16 @@ fn loom_wake_during_poll_queues_the_task_again() {
     loom::model(|| {
         let (remote, shared) = shared();
         // As spawned: counted as queued, and now taken off the run queue to be polled.
-        let waker = Arc::new(TaskWaker::new(shared.clone(), 7));
+        let task = cell::waker_only(7, shared.clone());
         let ready = Arc::new(AtomicBool::new(false));
         let waking_thread = {
-            let (waker, ready) = (waker.clone(), ready.clone());
+            let (waker, ready) = ((*task.waker_ref()).clone(), ready.clone());
             thread::spawn(move || {
                 ready.store(true, Ordering::Release);
-                ArcWake::wake_by_ref(&waker);
+                waker.wake_by_ref();
             })
         };
-        waker.clear_queued();
+        task.header().clear_queued();
         let poll_saw_ready = ready.load(Ordering::Acquire); // the poll
         waking_thread.join().unwrap();
         let mut queued_again = VecDeque::new();
@@ -92,5 +93,22 @@ fn loom_wake_during_poll_queues_the_task_again() {
             poll_saw_ready || queued_again == [7],
             "the poll missed the data and the wake did not queue the task again"
         );
+    });
+}
+
+/// The last reference to a task cell goes on either thread: a waker woken and dropped
+/// elsewhere while the owner drops its own reference. Exactly one of them frees the cell,
+/// after the other's last use of it (the release decrement and the acquire fence).
+#[test]
+fn loom_the_last_reference_frees_the_cell_once_on_either_thread() {
+    loom::model(|| {
+        let (_remote, shared) = shared();
+        let task = cell::waker_only(7, shared.clone());
+        let waker = (*task.waker_ref()).clone();
+        let waking_thread = thread::spawn(move || waker.wake());
+        drop(task);
+        waking_thread.join().unwrap();
+        // The cell held one `Arc<Shared>`; freeing it (once) gave it back.
+        assert_eq!(Arc::strong_count(&shared), 1);
     });
 }

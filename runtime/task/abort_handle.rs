@@ -1,22 +1,20 @@
 //! `AbortHandle`: permission to cancel a task, without awaiting it.
 
-use std::cell::RefCell;
 use std::fmt;
-use std::rc::Rc;
 
-use crate::executor::JoinHandle;
+use crate::executor::RawTask;
 
 /// Cancels one task without owning its output: what [`JoinSet::spawn`] returns.
 ///
-/// [`abort`](Self::abort) acts as [`JoinHandle::abort`]: the task's future is dropped on
-/// its thread before it is polled again, and whoever joins it gets a
-/// [`JoinError`](crate::JoinError) that is
+/// [`abort`](Self::abort) acts as [`JoinHandle::abort`](crate::JoinHandle::abort): the
+/// task's future is dropped on its thread before it is polled again, and whoever joins it
+/// gets a [`JoinError`](crate::JoinError) that is
 /// [`is_cancelled`](crate::JoinError::is_cancelled). A finished task is not affected.
 /// Dropping an `AbortHandle` does nothing to the task.
 ///
-/// Unlike tokio's, it is `!Send`, as the task it refers to never leaves its thread; and
-/// only a [`JoinSet`] hands one out (a [`JoinHandle`] has [`abort`](JoinHandle::abort)
-/// itself).
+/// Unlike tokio's, it is `!Send`, as the task it refers to never leaves its thread. A
+/// [`JoinSet`] hands one out per task, and so does
+/// [`JoinHandle::abort_handle`](crate::JoinHandle::abort_handle).
 ///
 /// ```
 /// use corio::task::JoinSet;
@@ -35,16 +33,18 @@ use crate::executor::JoinHandle;
 /// [`JoinSet::spawn`]: super::JoinSet::spawn
 #[derive(Clone)]
 pub struct AbortHandle {
-    task: Rc<dyn Abortable>,
+    /// A counted reference to the task's cell, as its `JoinHandle` holds.
+    task: RawTask,
 }
 
 impl AbortHandle {
-    /// An abort handle for the task `handle` joins; the set keeps polling `handle`.
-    pub(super) fn new<T: 'static>(handle: Rc<RefCell<JoinHandle<T>>>) -> AbortHandle {
-        AbortHandle { task: handle }
+    /// An abort handle for `task`.
+    pub(crate) fn new(task: RawTask) -> AbortHandle {
+        AbortHandle { task }
     }
 
-    /// Cancels the task, if it has not finished: see [`JoinHandle::abort`].
+    /// Cancels the task, if it has not finished: see
+    /// [`JoinHandle::abort`](crate::JoinHandle::abort).
     pub fn abort(&self) {
         self.task.abort();
     }
@@ -60,23 +60,5 @@ impl fmt::Debug for AbortHandle {
         f.debug_struct("AbortHandle")
             .field("finished", &self.is_finished())
             .finish()
-    }
-}
-
-/// A `JoinHandle` of any output type, seen only as something to abort.
-trait Abortable {
-    fn abort(&self);
-    fn is_finished(&self) -> bool;
-}
-
-impl<T> Abortable for RefCell<JoinHandle<T>> {
-    // The set borrows the handle mutably only inside its own poll of it, which runs no
-    // code of the program's: these shared borrows never meet it.
-    fn abort(&self) {
-        self.borrow().abort();
-    }
-
-    fn is_finished(&self) -> bool {
-        self.borrow().is_finished()
     }
 }

@@ -14,13 +14,11 @@
 //! corio every wake of a member comes from the set's own thread (a task's outcome is
 //! recorded there), so the lock is never contended.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::resume_unwind;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -72,8 +70,7 @@ pub struct JoinSet<T> {
 
 /// One task in the set.
 struct Member<T> {
-    /// Shared with the member's [`AbortHandle`]s; borrowed mutably only to poll it.
-    handle: Rc<RefCell<JoinHandle<T>>>,
+    handle: JoinHandle<T>,
     waker: Arc<MemberWaker>,
 }
 
@@ -151,7 +148,7 @@ impl<T> JoinSet<T> {
     /// the task had already finished.
     pub fn abort_all(&mut self) {
         for (_, member) in &self.members {
-            member.handle.borrow().abort();
+            member.handle.abort();
         }
     }
 
@@ -232,14 +229,13 @@ impl<T> JoinSet<T> {
                     }
                 }
             };
-            let Some(member) = self.members.get(slot).filter(|m| m.waker.tag == tag) else {
+            let Some(member) = self.members.get_mut(slot).filter(|m| m.waker.tag == tag) else {
                 continue; // a member joined or detached since its wake
             };
             // Cleared before the poll, so a wake during it queues the member again.
             member.waker.queued.store(false, Ordering::Release);
             let waker = waker_ref(&member.waker);
-            let polled =
-                Pin::new(&mut *member.handle.borrow_mut()).poll(&mut Context::from_waker(&waker));
+            let polled = Pin::new(&mut member.handle).poll(&mut Context::from_waker(&waker));
             #[cfg(test)]
             {
                 self.handle_polls += 1;
@@ -290,7 +286,7 @@ impl<T: 'static> JoinSet<T> {
     }
 
     /// Adds a freshly spawned task, registering the member's waker with its handle.
-    fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
+    fn insert(&mut self, mut handle: JoinHandle<T>) -> AbortHandle {
         let entry = self.members.vacant_entry();
         let waker = Arc::new(MemberWaker {
             slot: entry.key(),
@@ -299,23 +295,21 @@ impl<T: 'static> JoinSet<T> {
             ready: self.ready.clone(),
         });
         self.next_tag += 1;
-        let handle = Rc::new(RefCell::new(handle));
         // The task was spawned in this call and starts only at the runtime's next
         // scheduling point, so it has no outcome yet: this poll only registers the waker
         // (`Pending`). Were it finished, a wake puts it on the ready list instead.
-        if handle.borrow().is_finished() {
+        if handle.is_finished() {
             ArcWake::wake_by_ref(&waker);
         } else {
             let cx_waker = waker_ref(&waker);
-            let polled =
-                Pin::new(&mut *handle.borrow_mut()).poll(&mut Context::from_waker(&cx_waker));
+            let polled = Pin::new(&mut handle).poll(&mut Context::from_waker(&cx_waker));
             debug_assert!(polled.is_pending(), "an unfinished task gave an outcome");
             #[cfg(test)]
             {
                 self.handle_polls += 1;
             }
         }
-        let abort = AbortHandle::new(handle.clone());
+        let abort = handle.abort_handle();
         entry.insert(Member { handle, waker });
         abort
     }
