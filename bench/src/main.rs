@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p corio-bench -- peers  [--quick] [--servers corio,tokio] [--conns 100,1000] [--rounds 5]
 //! cargo run --release -p corio-bench -- ladder [--quick]   # every ladder rung
-//! cargo run --release -p corio-bench -- micro  [--quick]   # spawn, yield, timers, timeouts, remote wakes
+//! cargo run --release -p corio-bench -- micro  [--quick] [--rounds n] [--only spawn,JoinSet]  # executor, timers, tokio-compatible APIs; each run its own process
 //! cargo run --release -p corio-bench -- counts [--quick]   # syscalls and instructions per request
 //! cargo run --release -p corio-bench -- scaling [--quick]  # 1 and 2 event loops on 1 and 2 cores
 //! cargo run --release -p corio-bench -- http   [--quick]   # wrk: the http example vs its tokio port
@@ -95,7 +95,12 @@ fn main() -> ExitCode {
         Some("load") if args.len() >= 3 => load(&args[1..]),
         Some("ladder") => peers::ladder(quick),
         Some("scaling") => peers::scaling(quick),
-        Some("micro") => micro::run(quick),
+        Some("micro") => micro::run(&micro::Options {
+            quick,
+            rounds: numbers(&args, "--rounds").first().copied(),
+            only: list(&args, "--only"),
+        }),
+        Some("micro-one") => micro::run_one(&args[1..]),
         Some("counts") => counts::run(quick),
         Some("http") => http::run(quick),
         Some("hyper") => hyper_bench::main(&args[1..]),

@@ -14,7 +14,7 @@ mod compat;
 
 /// A runtime under test: how to run a future and how to spawn from inside it.
 #[derive(Clone, Copy)]
-enum Rt {
+pub(crate) enum Rt {
     Corio,
     Tokio,
     Smol,
@@ -261,28 +261,56 @@ fn remote_wakes(rt: Rt, n: usize) -> Duration {
     took
 }
 
-/// Runs each benchmark on each runtime, `rounds` times in turn; reports medians and ratios.
-pub fn run(quick: bool) -> io::Result<()> {
-    let scale = if quick { 10 } else { 1 };
-    let rounds = if quick { 1 } else { 5 };
-    type Bench = (&'static str, usize, fn(Rt, usize) -> Duration);
-    let benches: [Bench; 5] = [
-        ("spawn + join", 1_000_000 / scale, spawn_join),
-        ("yield_now round trips", 1_000_000 / scale, yields),
-        ("timers set and fired", 100_000 / scale, timers),
+/// One row of the suite: its name, its size at full scale, and the loop (`None` where a
+/// runtime has no such API).
+pub(crate) type Bench = (&'static str, usize, fn(Rt, usize) -> Option<Duration>);
+
+/// Every row, in table order: the executor and timer rows here, then `compat.rs`'s.
+fn benches() -> Vec<Bench> {
+    let mut all: Vec<Bench> = vec![
+        ("spawn + join", 1_000_000, |rt, n| Some(spawn_join(rt, n))),
+        ("yield_now round trips", 1_000_000, |rt, n| {
+            Some(yields(rt, n))
+        }),
+        ("timers set and fired", 100_000, |rt, n| Some(timers(rt, n))),
         (
             "timeouts armed and cancelled, 100k pending",
-            1_000_000 / scale,
-            timeouts,
+            1_000_000,
+            |rt, n| Some(timeouts(rt, n)),
         ),
-        ("wakes from another thread", 100_000 / scale, remote_wakes),
+        ("wakes from another thread", 100_000, |rt, n| {
+            Some(remote_wakes(rt, n))
+        }),
     ];
+    all.extend(compat::benches());
+    all
+}
+
+/// What `micro` was asked: `--quick` (a tenth of each size, one round), `--rounds N`,
+/// `--only a,b` (rows whose name contains one of these; the results file is left alone).
+pub struct Options {
+    pub quick: bool,
+    pub rounds: Option<usize>,
+    pub only: Vec<String>,
+}
+
+/// Runs each row on each runtime, `rounds` times, the runtimes taking turns; every run is
+/// a process of its own (`micro-one`), so a row measures its runtime, not the heap and
+/// caches the rows before it left behind. Reports medians, ratios and spreads.
+pub fn run(options: &Options) -> io::Result<()> {
+    let scale = if options.quick { 10 } else { 1 };
+    let rounds = options.rounds.unwrap_or(if options.quick { 1 } else { 5 });
     let mut md = format!(
-        "# corio-bench micro\n\n{} — {}\n\nMedian of {rounds} round(s), runtimes taking turns. Ratio = other runtime's time / corio's time (above 1: corio is faster).\n\n| benchmark | n | corio | tokio current_thread | smol LocalExecutor | tokio / corio | smol / corio |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        "# corio-bench micro\n\n{} — {}\n\nMedian of {rounds} round(s), runtimes taking turns, each run a process of its own. Ratio = other runtime's time / corio's time (above 1: corio is faster). Spread = (max - min) / median over the rounds.\n\n| benchmark | n | corio | tokio current_thread | smol LocalExecutor | tokio / corio | smol / corio | spreads |\n|---|---:|---:|---:|---:|---:|---:|---|\n",
         proc_stats::date(),
         proc_stats::machine()
     );
-    for (name, n, f) in benches {
+    let exe = std::env::current_exe()?;
+    for (row, (name, n, _)) in benches().into_iter().enumerate() {
+        if !options.only.is_empty() && !options.only.iter().any(|o| name.contains(o.as_str())) {
+            continue;
+        }
+        let n = (n / scale).max(1);
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); RUNTIMES.len()];
         for round in 0..rounds {
             for k in 0..RUNTIMES.len() {
@@ -292,24 +320,97 @@ pub fn run(quick: bool) -> io::Result<()> {
                     RUNTIMES[i].name(),
                     round + 1
                 );
-                times[i].push(f(RUNTIMES[i], n).as_secs_f64());
+                if let Some(took) = run_isolated(&exe, row, i, n)? {
+                    times[i].push(took);
+                }
             }
         }
-        let m: Vec<f64> = times.iter().map(|t| report::median(t)).collect();
-        md.push_str(&format!(
-            "| {name} | {n} | {:.1} ms | {:.1} ms | {:.1} ms | {:.2}x | {:.2}x |\n",
-            m[0] * 1e3,
-            m[1] * 1e3,
-            m[2] * 1e3,
-            m[1] / m[0],
-            m[2] / m[0]
-        ));
+        md.push_str(&table_row(name, n, &times));
     }
-    md.push_str(&compat::rows(quick, rounds));
     eprintln!();
-    let path = report::results_dir().join("micro.md");
-    std::fs::write(&path, &md)?;
     println!("{md}");
-    eprintln!("wrote {}", path.display());
+    if options.only.is_empty() {
+        let path = report::results_dir().join("micro.md");
+        std::fs::write(&path, &md)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// One table line: medians, ratios to corio's, and each runtime's spread.
+fn table_row(name: &str, n: usize, times: &[Vec<f64>]) -> String {
+    let m: Vec<Option<f64>> = times
+        .iter()
+        .map(|t| (!t.is_empty()).then(|| report::median(t)))
+        .collect();
+    let ms = |t: Option<f64>| t.map_or("—".to_string(), |t| format!("{:.1} ms", t * 1e3));
+    let ratio = |t: Option<f64>| match (t, m[0]) {
+        (Some(t), Some(corio)) => format!("{:.2}x", t / corio),
+        _ => "—".to_string(),
+    };
+    let spreads: Vec<String> = times
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("{:.0}%", report::spread(t)))
+        .collect();
+    format!(
+        "| {name} | {n} | {} | {} | {} | {} | {} | {} |\n",
+        ms(m[0]),
+        ms(m[1]),
+        ms(m[2]),
+        ratio(m[1]),
+        ratio(m[2]),
+        spreads.join(" / ")
+    )
+}
+
+/// Runs row `row` on runtime `rt` in a child process (`corio-bench micro-one`); its time
+/// in seconds, `None` where the runtime has no such API.
+fn run_isolated(exe: &std::path::Path, row: usize, rt: usize, n: usize) -> io::Result<Option<f64>> {
+    let out = std::process::Command::new(exe)
+        .args([
+            "micro-one",
+            &row.to_string(),
+            &rt.to_string(),
+            &n.to_string(),
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        return Err(io::Error::other(format!(
+            "micro-one {row} {rt} {n} failed: {}",
+            out.status
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    match text.trim() {
+        "none" => Ok(None),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| io::Error::other(format!("micro-one printed {t:?}"))),
+    }
+}
+
+/// The child's side: runs row `row` once on runtime `rt` with size `n` and prints its
+/// time in seconds (or `none`).
+pub fn run_one(args: &[String]) -> io::Result<()> {
+    let number = |i: usize| -> io::Result<usize> {
+        args.get(i)
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| io::Error::other("usage: micro-one ROW RUNTIME N"))
+    };
+    let (row, rt, n) = (number(0)?, number(1)?, number(2)?);
+    let all = benches();
+    let (_, _, f) = all
+        .get(row)
+        .ok_or_else(|| io::Error::other("no such row"))?;
+    let rt = *RUNTIMES
+        .get(rt)
+        .ok_or_else(|| io::Error::other("no such runtime"))?;
+    match f(rt, n) {
+        Some(took) => println!("{}", took.as_secs_f64()),
+        None => println!("none"),
+    }
     Ok(())
 }

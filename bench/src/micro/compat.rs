@@ -12,8 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use super::{Rt, RUNTIMES};
-use crate::report;
+use super::Rt;
 
 /// Times `$body` on corio or tokio, with `r` naming that runtime's crate, and `$smol` (an
 /// async block run on a `smol::LocalExecutor` named `$ex`) on smol, giving
@@ -304,69 +303,18 @@ fn buf_reader_lines(rt: Rt, n: usize) -> Option<Duration> {
     )
 }
 
-/// Runs each benchmark on each runtime that has the API, `rounds` times in turn, and
-/// returns the table rows (median of the rounds; "—" where smol has no such API), in
-/// the format of the `micro` table.
-pub fn rows(quick: bool, rounds: usize) -> String {
-    let scale = if quick { 10 } else { 1 };
-    type Bench = (&'static str, usize, fn(Rt, usize) -> Option<Duration>);
-    let benches: [Bench; 6] = [
-        ("select! ready + pending recv", 1_000_000 / scale, select),
-        ("JoinSet spawn + join_next", 100_000 / scale, join_set),
-        (
-            "watch send, 10 receivers changed + borrow",
-            100_000 / scale,
-            watch,
-        ),
+/// The rows of this file, in table order, at full size.
+pub(super) fn benches() -> Vec<super::Bench> {
+    vec![
+        ("select! ready + pending recv", 1_000_000, select),
+        ("JoinSet spawn + join_next", 100_000, join_set),
+        ("watch send, 10 receivers changed + borrow", 100_000, watch),
         (
             "RwLock read, write every 10th, uncontended",
-            1_000_000 / scale,
+            1_000_000,
             rwlock,
         ),
-        (
-            "fs File: write 1 MiB in 64 KiB, flush, read_to_end",
-            50 / scale,
-            fs,
-        ),
-        (
-            "BufReader lines, in memory",
-            1_000_000 / scale,
-            buf_reader_lines,
-        ),
-    ];
-    let mut md = String::new();
-    for (name, n, f) in benches {
-        let mut times: Vec<Vec<f64>> = vec![Vec::new(); RUNTIMES.len()];
-        for round in 0..rounds {
-            for k in 0..RUNTIMES.len() {
-                let i = (k + round) % RUNTIMES.len();
-                eprint!(
-                    "\r{name:>28}: {:<22} round {}/{rounds}   ",
-                    RUNTIMES[i].name(),
-                    round + 1
-                );
-                if let Some(took) = f(RUNTIMES[i], n) {
-                    times[i].push(took.as_secs_f64());
-                }
-            }
-        }
-        let m: Vec<Option<f64>> = times
-            .iter()
-            .map(|t| (!t.is_empty()).then(|| report::median(t)))
-            .collect();
-        let ms = |t: Option<f64>| t.map_or("—".to_string(), |t| format!("{:.1} ms", t * 1e3));
-        let ratio = |t: Option<f64>| match (t, m[0]) {
-            (Some(t), Some(corio)) => format!("{:.2}x", t / corio),
-            _ => "—".to_string(),
-        };
-        md.push_str(&format!(
-            "| {name} | {n} | {} | {} | {} | {} | {} |\n",
-            ms(m[0]),
-            ms(m[1]),
-            ms(m[2]),
-            ratio(m[1]),
-            ratio(m[2])
-        ));
-    }
-    md
+        ("fs File: write 1 MiB in 64 KiB, flush, read_to_end", 50, fs),
+        ("BufReader lines, in memory", 1_000_000, buf_reader_lines),
+    ]
 }
