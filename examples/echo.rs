@@ -189,18 +189,26 @@ async fn accept_loop(listener: TcpListener, clients: Rc<Clients>, idle: Option<D
         match listener.accept().await {
             Ok((stream, _peer)) => {
                 let guard = Clients::enter(&clients);
-                corio::spawn(async move {
-                    if let Err(e) = serve(stream, idle).await {
-                        eprintln!("client error: {e}");
-                    }
-                    drop(guard);
-                });
+                // Two task types, chosen once per connection: without `--idle-timeout`
+                // the task is the plain read/write loop, with nothing of the timer in it.
+                match idle {
+                    None => corio::spawn(client(stream, NoLimit, guard)),
+                    Some(limit) => corio::spawn(client(stream, Limit(limit), guard)),
+                };
             }
             // Out of descriptors, say: report it and go on; the listener pauses
             // before its next attempt, so this loop never spins.
             Err(e) => eprintln!("accept failed: {e}"),
         }
     }
+}
+
+/// One connection's task: serves it, reports an error, and counts it closed (`guard`).
+async fn client(stream: TcpStream, idle: impl IdleLimit, guard: OpenGuard) {
+    if let Err(e) = serve(stream, idle).await {
+        eprintln!("client error: {e}");
+    }
+    drop(guard);
 }
 
 /// Connection bookkeeping for the graceful shutdown.
@@ -246,29 +254,53 @@ impl Drop for OpenGuard {
 
 /// One client: read, uppercase, write back, until the client stops sending. (`pub` so
 /// tests can compare it with the hand-written state machine of ladder rung 11.)
-pub async fn serve(mut stream: TcpStream, idle: Option<Duration>) -> io::Result<()> {
+pub async fn serve(mut stream: TcpStream, idle: impl IdleLimit) -> io::Result<()> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
-        let n = within(idle, stream.read(&mut buf)).await?;
+        let n = idle.within(stream.read(&mut buf)).await?;
         if n == 0 {
             break; // the client shut down its write half
         }
         buf[..n].make_ascii_uppercase();
-        within(idle, stream.write_all(&buf[..n])).await?;
+        idle.within(stream.write_all(&buf[..n])).await?;
     }
     stream.close().await // send FIN after the last byte
 }
 
-/// Awaits `op`, failing with `TimedOut` if `idle` passes first (never, without the flag).
-async fn within<T>(
-    idle: Option<Duration>,
-    op: impl Future<Output = io::Result<T>>,
-) -> io::Result<T> {
-    match idle {
-        Some(limit) => timeout(limit, op)
+/// How long one read or write may wait for the client. A type rather than an
+/// `Option<Duration>`, so that `serve` is compiled once per policy: with [`NoLimit`] it is
+/// the plain loop, as if there were no timeouts at all (no timer in the future, no check
+/// per operation).
+pub trait IdleLimit: Copy {
+    /// Awaits `op`, failing with `TimedOut` if the limit passes first.
+    fn within<T>(
+        self,
+        op: impl Future<Output = io::Result<T>>,
+    ) -> impl Future<Output = io::Result<T>>;
+}
+
+/// No `--idle-timeout`: operations wait as long as they need.
+#[derive(Clone, Copy)]
+pub struct NoLimit;
+
+impl IdleLimit for NoLimit {
+    fn within<T>(
+        self,
+        op: impl Future<Output = io::Result<T>>,
+    ) -> impl Future<Output = io::Result<T>> {
+        op
+    }
+}
+
+/// `--idle-timeout SECS`: a client that makes no progress for that long is disconnected.
+#[derive(Clone, Copy)]
+pub struct Limit(pub Duration);
+
+impl IdleLimit for Limit {
+    async fn within<T>(self, op: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+        timeout(self.0, op)
             .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "idle timeout, disconnected"))?,
-        None => op.await,
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "idle timeout, disconnected"))?
     }
 }
 

@@ -139,7 +139,7 @@ async fn exchange(
     client.set_nodelay(true)?; // small chunks leave as they are written
     let (stream, _) = listener.accept().await?;
     let server = match handler {
-        Handler::AsyncFn => corio::spawn(echo_example::serve(stream, None)),
+        Handler::AsyncFn => corio::spawn(echo_example::serve(stream, echo_example::NoLimit)),
         Handler::ByHand => corio::spawn(generators::Serve::new(stream)),
     };
     // Send and receive at once: a reply bigger than the socket buffers must flow back
@@ -215,8 +215,11 @@ fn state_machine_is_no_larger_than_the_async_fn() {
         }
         // Built, never polled: a future's size is fixed before it first runs.
         let by_hand = generators::Serve::new(served.pop().expect("stream"));
-        let plain = serve_without_timeouts(served.pop().expect("stream"));
-        let compiler = echo_example::serve(served.pop().expect("stream"), None);
+        let plain = echo_example::serve(served.pop().expect("stream"), echo_example::NoLimit);
+        let compiler = echo_example::serve(
+            served.pop().expect("stream"),
+            echo_example::Limit(Duration::from_secs(1)),
+        );
         use std::mem::size_of_val;
         (
             size_of_val(&compiler),
@@ -226,26 +229,11 @@ fn state_machine_is_no_larger_than_the_async_fn() {
     });
     let stream = std::mem::size_of::<TcpStream>();
     println!("size_of TcpStream: {stream} bytes");
-    println!("size_of echo's serve(stream, None) future (async fn): {compiler} bytes");
-    println!("size_of the same async fn without `within` (no timeouts): {plain} bytes");
+    println!("size_of echo's serve(stream, Limit(..)) future (async fn): {compiler} bytes");
+    println!("size_of echo's serve(stream, NoLimit) future (no timeouts): {plain} bytes");
     println!("size_of ladder_11's Serve (by hand): {by_hand} bytes");
     assert!(
         by_hand <= compiler.min(plain) + SLACK,
         "by hand {by_hand} bytes > async fn {compiler} (without timeouts {plain}) + {SLACK}"
     );
-}
-
-/// echo's `serve` without its idle timeouts: exactly the logic `Serve` implements, so the
-/// sizes compare like for like (echo's future also keeps room for a `Timeout`).
-async fn serve_without_timeouts(mut stream: TcpStream) -> std::io::Result<()> {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        buf[..n].make_ascii_uppercase();
-        stream.write_all(&buf[..n]).await?;
-    }
-    stream.close().await
 }

@@ -1,12 +1,15 @@
 //! The `counts` suite: system calls and user-space instructions per echo request, counts
 //! that do not drift with machine load.
 //!
+//! corio's row is `examples/echo` as a user runs it (`cargo run --release --example echo`),
+//! not a server written for the bench; the others are `corio-bench serve NAME`.
+//!
 //! - syscalls: the server runs under `strace -f -c`; total calls / requests served.
 //! - instructions: the server runs under `valgrind --tool=callgrind` twice, for a short and
 //!   a long load; (Ir_long - Ir_short) / (requests_long - requests_short) cancels start-up.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
@@ -15,6 +18,38 @@ use crate::peers::{raise_fd_limit, start};
 use crate::{proc_stats, report};
 
 const SERVERS: &[&str] = &["corio", "tokio", "smol", "raw-epoll"];
+
+/// The program and arguments that start `server` (the address is appended by `start`):
+/// corio's is the echo example, built here if it is missing; `corio-bench` names the
+/// bench's own minimal corio server (`corio-bench serve corio`), to compare with it.
+fn server_command(me: &Path, server: &str) -> io::Result<(PathBuf, Vec<String>)> {
+    if server != "corio" {
+        let name = if server == "corio-bench" {
+            "corio"
+        } else {
+            server
+        };
+        let args = vec!["serve".to_string(), name.to_string()];
+        return Ok((me.to_path_buf(), args));
+    }
+    let dir = me
+        .parent()
+        .ok_or_else(|| io::Error::other("the bench binary has no directory"))?;
+    let echo = dir.join("examples").join("echo");
+    if !echo.exists() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--release", "-p", "corio", "--example", "echo"])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .status()?;
+        if !status.success() || !echo.exists() {
+            return Err(io::Error::other(
+                "examples/echo is not built: run cargo build --release --example echo",
+            ));
+        }
+    }
+    Ok((echo, Vec::new()))
+}
 
 /// Ends a traced server with SIGTERM (SIGINT may be ignored when the bench itself runs in
 /// the background) and waits for the tool to write its summary. Under strace the server is
@@ -46,11 +81,12 @@ fn syscalls(
     out: &Path,
 ) -> io::Result<(f64, String)> {
     let out_s = out.to_string_lossy().into_owned();
-    let me_s = me.to_string_lossy().into_owned();
-    let (mut child, addr) = start(
-        Path::new("strace"),
-        &["-f", "-c", "-o", &out_s, &me_s, "serve", server],
-    )?;
+    let (program, server_args) = server_command(me, server)?;
+    let mut args = vec!["-f".to_string(), "-c".into(), "-o".into(), out_s];
+    args.push(program.to_string_lossy().into_owned());
+    args.extend(server_args);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (mut child, addr) = start(Path::new("strace"), &args)?;
     let result = loadgen::run(addr, conns, 64, Duration::ZERO, window);
     terminate(&mut child, true);
     let result = result?;
@@ -94,11 +130,12 @@ fn callgrind_run(
     out: &Path,
 ) -> io::Result<(u64, u64)> {
     let out_arg = format!("--callgrind-out-file={}", out.display());
-    let me_s = me.to_string_lossy().into_owned();
-    let (mut child, addr) = start(
-        Path::new("valgrind"),
-        &["--tool=callgrind", "-q", &out_arg, &me_s, "serve", server],
-    )?;
+    let (program, server_args) = server_command(me, server)?;
+    let mut args = vec!["--tool=callgrind".to_string(), "-q".into(), out_arg];
+    args.push(program.to_string_lossy().into_owned());
+    args.extend(server_args);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (mut child, addr) = start(Path::new("valgrind"), &args)?;
     let result = loadgen::run(addr, conns, 64, Duration::ZERO, window);
     terminate(&mut child, false);
     let result = result?;
@@ -119,8 +156,9 @@ fn tool_missing(tool: &str) -> bool {
     Command::new(tool).arg("--version").output().is_err()
 }
 
-/// Runs both counts for every server at 10 and 100 connections.
-pub fn run(quick: bool) -> io::Result<()> {
+/// Runs both counts for every server (or those of `only`) at 10 and 100 connections; the
+/// results file is written only for the full set.
+pub fn run(quick: bool, only: &[String]) -> io::Result<()> {
     for tool in ["strace", "valgrind"] {
         if tool_missing(tool) {
             return Err(io::Error::other(format!(
@@ -137,7 +175,7 @@ pub fn run(quick: bool) -> io::Result<()> {
         (Duration::from_secs(1), Duration::from_secs(4))
     };
     let mut md = format!(
-        "# corio-bench counts\n\n{} — {}\n\nPer 64-byte echo request. Syscalls: `strace -f -c` on the server over a {} ms load (start-up and accepts included, amortised). Instructions: user-space Ir from `valgrind --tool=callgrind`, (Ir over a {} ms load - Ir over a {} ms load) / (difference in requests), which cancels start-up.\n\n| server | conns | syscalls / request | busiest calls / request | instructions / request |\n|---|---:|---:|---|---:|\n",
+        "# corio-bench counts\n\n{} — {}\n\nPer 64-byte echo request; corio is `examples/echo` as shipped, the others `corio-bench serve NAME`. Syscalls: `strace -f -c` on the server over a {} ms load (start-up and accepts included, amortised). Instructions: user-space Ir from `valgrind --tool=callgrind`, (Ir over a {} ms load - Ir over a {} ms load) / (difference in requests), which cancels start-up.\n\n| server | conns | syscalls / request | busiest calls / request | instructions / request |\n|---|---:|---:|---|---:|\n",
         proc_stats::date(),
         proc_stats::machine(),
         long.as_millis(),
@@ -145,7 +183,12 @@ pub fn run(quick: bool) -> io::Result<()> {
         short.as_millis(),
     );
     for conns in [10usize, 100] {
-        for server in SERVERS {
+        let servers: Vec<&str> = if only.is_empty() {
+            SERVERS.to_vec()
+        } else {
+            only.iter().map(String::as_str).collect()
+        };
+        for server in servers {
             eprint!("\r{server:>10} at {conns:>3} connections: strace    ");
             let (sys, top) = syscalls(
                 &me,
@@ -169,9 +212,11 @@ pub fn run(quick: bool) -> io::Result<()> {
         }
     }
     eprintln!();
-    let path = report::results_dir().join("counts.md");
-    std::fs::write(&path, &md)?;
     println!("{md}");
-    eprintln!("wrote {}", path.display());
+    if only.is_empty() {
+        let path = report::results_dir().join("counts.md");
+        std::fs::write(&path, &md)?;
+        eprintln!("wrote {}", path.display());
+    }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! cargo run --release -p corio-bench -- peers  [--quick] [--servers corio,tokio] [--conns 100,1000] [--rounds 5]
 //! cargo run --release -p corio-bench -- ladder [--quick]   # every ladder rung
 //! cargo run --release -p corio-bench -- micro  [--quick] [--rounds n] [--only spawn,JoinSet]  # executor, timers, tokio-compatible APIs; each run its own process
-//! cargo run --release -p corio-bench -- counts [--quick]   # syscalls and instructions per request
+//! cargo run --release -p corio-bench -- counts [--quick] [--servers corio,corio-bench,tokio]  # syscalls and instructions per request
 //! cargo run --release -p corio-bench -- scaling [--quick]  # 1 and 2 event loops on 1 and 2 cores
 //! cargo run --release -p corio-bench -- http   [--quick]   # wrk: the http example vs its tokio port
 //! cargo run --release -p corio-bench -- hyper  [--quick]   # wrk: hyper on corio vs hyper on tokio
@@ -101,7 +101,7 @@ fn main() -> ExitCode {
             only: list(&args, "--only"),
         }),
         Some("micro-one") => micro::run_one(&args[1..]),
-        Some("counts") => counts::run(quick),
+        Some("counts") => counts::run(quick, &list(&args, "--servers")),
         Some("http") => http::run(quick),
         Some("hyper") => hyper_bench::main(&args[1..]),
         _ => {
