@@ -3,15 +3,16 @@
 //! `tests/loom_*.rs` and the `#[cfg(all(test, loom))]` modules) explore every interleaving
 //! and every ordering the memory model allows.
 //!
-//! Only re-exports: a normal build compiles exactly the `std` code it would without this
-//! module. The protocols that go through it are the remote wake (`sys/remote_queue.rs`,
-//! `executor/waker.rs`), `sync::oneshot`, `sync::watch`, `sync::Notify`, `sync::Semaphore`
-//! (and so `sync::Mutex`), the blocking pool's hand-off (`task/blocking.rs`) and
-//! `spawn_on`'s abort (`workers/remote.rs`). Their `const fn new` become plain `fn new`
-//! under loom, whose constructors are not `const`.
+//! Re-exports, and one thin wrapper (`UnsafeCell`, giving std's cell loom's access method):
+//! a normal build compiles exactly the `std` code it would without this module. The
+//! protocols that go through it are the remote wake (`sys/remote_queue.rs`,
+//! `executor/raw.rs`), the join protocol (`executor/join_state.rs`), `sync::oneshot`,
+//! `sync::watch`, `sync::Notify`, `sync::Semaphore` (and so `sync::Mutex`), the blocking
+//! pool's hand-off (`task/blocking.rs`) and `spawn_on`'s abort (`workers/remote.rs`). Their
+//! `const fn new` become plain `fn new` under loom, whose constructors are not `const`.
 //!
 //! Left on `std` on purpose:
-//! - `Arc` in `executor/waker.rs`: `futures_task::ArcWake` needs `std::sync::Arc`.
+//! - `Arc` of the executor's `Shared` (`executor/waker.rs`), held by every task cell.
 //! - Statics (the blocking pool's `POOL`, its fork flag): loom types cannot live in one,
 //!   so the blocking pool's model builds its own `Pool`.
 //!
@@ -34,6 +35,30 @@ pub(crate) use std::thread;
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize};
+
+/// A cell whose accesses loom checks for races (loom's own, under `cfg(loom)`); in a
+/// normal build `std::cell::UnsafeCell` with loom's access method.
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// `std::cell::UnsafeCell` with loom's access method, so that code using it is checked
+/// for races under `cfg(loom)`.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> UnsafeCell<T> {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Calls `f` with a pointer to the value; the caller's `unsafe` justifies its use.
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
 #[cfg(loom)]
 pub(crate) use loom::sync::{
     Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,

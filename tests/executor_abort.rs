@@ -7,7 +7,9 @@ mod common_exec;
 use std::cell::{Cell, RefCell};
 use std::future::{pending, poll_fn};
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use common_exec::{counted, with_watchdog, yield_until, DropCounter, Signal};
@@ -222,15 +224,43 @@ fn dropping_the_handle_detaches_the_task() {
     });
 }
 
-#[test]
-fn join_handle_is_not_send() {
-    // Compile-time check (RUSTSEC-2021-0072): a handle that could move to another thread
-    // could abort, and so drop, a `!Send` future there. Resolves only if `T: !Send`.
-    trait AmbiguousIfSend<A> {
-        fn check() {}
+/// Records the thread it is dropped on.
+struct DropThread(Arc<Mutex<Option<ThreadId>>>);
+
+impl Drop for DropThread {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap() = Some(std::thread::current().id());
     }
-    impl<T: ?Sized> AmbiguousIfSend<()> for T {}
-    struct IsSend;
-    impl<T: ?Sized + Send> AmbiguousIfSend<IsSend> for T {}
-    <corio::JoinHandle<u8> as AmbiguousIfSend<_>>::check();
+}
+
+#[test]
+fn a_handle_moved_to_another_thread_aborts_and_joins_there_while_the_future_drops_here() {
+    // Compile-time: the handles are `Send + Sync`, as tokio's (for `Send` outputs).
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<corio::JoinHandle<u8>>();
+    assert_send_sync::<corio::task::AbortHandle>();
+    // RUSTSEC-2021-0072: an abort from another thread must not drop a `!Send` future
+    // there. This one holds an `Rc`, and records where it is dropped.
+    let dropped_on = Arc::new(Mutex::new(None));
+    let record = DropThread(dropped_on.clone());
+    let runtime_thread = with_watchdog(WATCHDOG, move || {
+        corio::block_on(async {
+            let handle = corio::spawn(async move {
+                let _not_send = Rc::new(record);
+                pending::<u8>().await
+            });
+            corio::task::yield_now().await; // it runs once and parks
+            let (tx, rx) = corio::sync::oneshot::channel();
+            let other = std::thread::spawn(move || {
+                handle.abort();
+                // Awaited on another runtime, on another thread.
+                let outcome = corio::block_on(handle);
+                let _ = tx.send(outcome.map_err(|e| e.is_cancelled()));
+            });
+            assert_eq!(rx.await.unwrap(), Err(true), "cancelled");
+            other.join().unwrap();
+        });
+        std::thread::current().id()
+    });
+    assert_eq!(*dropped_on.lock().unwrap(), Some(runtime_thread));
 }

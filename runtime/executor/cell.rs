@@ -9,11 +9,12 @@
 //!                      (handle takes or drops the outcome) ───────────────────┘
 //! ```
 //!
-//! The stage is touched only on the owner thread: by `poll` and `cancel` while the task has
-//! not `FINISHED`, and by the `JoinHandle` (`take_output`, `drop_output`) only once it has
-//! (`JoinFlags` in `raw.rs`). So by the time the last reference goes, whichever thread that
-//! is on, the stage is `Empty`: `dealloc` frees the memory without running any of the
-//! future's or output's code.
+//! The stage is touched by the owner thread's `poll` and `cancel` until the task
+//! `FINISHED`, and after that by the `JoinHandle` (`take_output`, `drop_output`) on
+//! whatever thread it is, or by `finish` if the handle was already gone (the join protocol,
+//! `join_state.rs`). So by the time the last reference goes, whichever thread that is on,
+//! the stage is `Empty`: `dealloc` frees the memory without running any of the future's
+//! code, nor an output's.
 
 use std::alloc::Layout;
 use std::cell::UnsafeCell;
@@ -25,7 +26,8 @@ use std::task::{Context, Poll};
 
 use super::contain::{drop_contained, Contained};
 use super::join::JoinError;
-use super::raw::{Header, JoinFlags, RawTask, VTable};
+use super::join_state::Finished;
+use super::raw::{Header, RawTask, VTable};
 use super::waker::Shared;
 
 /// A task cell. `repr(C)` puts the header first, so a cell pointer is a header pointer.
@@ -104,7 +106,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()
     // SAFETY: the future lives in the heap cell and is dropped in place (`Contained`), so
     // it is never moved while pinned.
     let contained = unsafe { Pin::new_unchecked(contained) };
-    if header.flags().has(JoinFlags::ABORTED) {
+    if header.join.is_aborted() {
         contained.cancel();
         // SAFETY: as above; the borrow of the stage ended with `cancel`.
         unsafe { finish::<F>(ptr, Err(JoinError::cancelled())) };
@@ -120,30 +122,27 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()
     }
 }
 
-/// Stores the outcome for the handle (or drops it, contained, if the handle is gone), sets
-/// FINISHED, and wakes the handle's awaiter. The future was dropped already.
+/// Stores the outcome and hands it to the handle through the join protocol: wakes the
+/// handle's awaiter, or drops the outcome (contained) if the handle is gone. The future
+/// was dropped already.
 ///
 /// # Safety
 /// Owner thread; `ptr` is a live `Cell<F>` whose stage nothing borrows.
 #[cold]
 unsafe fn finish<F: Future>(ptr: NonNull<Header>, outcome: Result<F::Output, JoinError>) {
-    // SAFETY: the caller's contract.
+    // SAFETY: the caller's contract: the stage is ours until FINISHED is set below; the
+    // old value is a spent `Contained`, whose drop runs no code.
+    unsafe { *stage::<F>(ptr) = Stage::Finished(outcome) };
+    // SAFETY: the caller keeps the cell alive.
     let header = unsafe { ptr.as_ref() };
-    let stage = stage::<F>;
-    if header.flags().has(JoinFlags::DETACHED) {
-        // SAFETY: nothing borrows the stage; the old value is a spent `Contained`, whose
-        // drop runs no code.
-        unsafe { *stage(ptr) = Stage::Empty };
-        header.set(JoinFlags::FINISHED);
-        drop_contained(outcome);
-        return;
-    }
-    // SAFETY: as above.
-    unsafe { *stage(ptr) = Stage::Finished(outcome) };
-    header.set(JoinFlags::FINISHED);
-    // SAFETY: owner thread, nothing else borrows the join waker here.
-    if let Some(waker) = unsafe { header.take_join_waker() } {
-        waker.wake();
+    match header.join.finish() {
+        Finished::Stored => {}
+        Finished::Wake(waker) => waker.wake(),
+        Finished::Detached => {
+            // SAFETY: the handle is gone, and it left the stage to us (`join_state.rs`).
+            let unobserved = unsafe { std::ptr::replace(stage::<F>(ptr), Stage::Empty) };
+            drop_contained(unobserved);
+        }
     }
 }
 
@@ -152,7 +151,11 @@ unsafe fn finish<F: Future>(ptr: NonNull<Header>, outcome: Result<F::Output, Joi
 /// # Safety
 /// As [`poll`].
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: the caller's contract.
+    // SAFETY: the caller keeps the cell alive.
+    if unsafe { ptr.as_ref() }.join.is_finished() {
+        return; // the stage may be the handle's now, on another thread
+    }
+    // SAFETY: not FINISHED (only this thread sets it): the stage is ours.
     if let Stage::Running(contained) = unsafe { &mut *stage::<F>(ptr) } {
         // SAFETY: pinned in place, as in `poll`.
         unsafe { Pin::new_unchecked(contained) }.cancel();
@@ -165,9 +168,10 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
 /// `None` there if it was taken already.
 ///
 /// # Safety
-/// Owner thread; the task has FINISHED; `dst` is valid for that type.
+/// The caller is the `JoinHandle` (on any thread: the output is `Send` when the handle
+/// moved), the task has FINISHED, and `dst` is valid for that type.
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
-    // SAFETY: FINISHED, so nothing else borrows the stage (see the module doc).
+    // SAFETY: FINISHED with the handle alive: the stage is the handle's (module doc).
     let taken = unsafe { std::ptr::replace(stage::<F>(ptr), Stage::Empty) };
     if let Stage::Finished(outcome) = taken {
         // SAFETY: `dst` has the output's type (the caller's contract).

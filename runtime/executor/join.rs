@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use super::raw::{JoinFlags, RawTask};
+use super::raw::RawTask;
 
 /// An owned permission to await a spawned task's output, or to abort it.
 ///
@@ -19,7 +19,10 @@ use super::raw::{JoinFlags, RawTask};
 /// is reported by the panic hook like any panic, and every other task runs on.
 ///
 /// It is a reference to the task's one allocation (`executor/cell.rs`), where the output
-/// waits until taken.
+/// waits until taken. It is `Send` and `Sync` when the output is `Send`, as tokio's is, so
+/// it may sit in a future a framework requires to be `Send`, or be awaited, aborted or
+/// dropped on another thread: the task still runs on the thread that spawned it, and its
+/// outcome is handed over through an atomic protocol (`executor/join_state.rs`).
 ///
 /// # Panics
 /// Polling the handle again after it returned `Ready` panics with "JoinHandle polled after
@@ -64,26 +67,32 @@ impl<T> JoinHandle<T> {
 /// The handle is a pointer: the output never lives in it, so it may move whatever `T` is.
 impl<T> Unpin for JoinHandle<T> {}
 
+// SAFETY: a handle touches the task's cell only through atomics (the reference count, the
+// join protocol's bits), the waker slot and the stage under that protocol's hand-over
+// (`join_state.rs`), and the output `T`, which is `Send`; dropping the last reference on
+// this thread frees memory without running the task's code (`cell.rs`). So it may move
+// to, and be used from, any thread.
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: its `&self` methods (`abort`, `is_finished`, `abort_handle`) are the atomic
+// operations above; polling and dropping need `&mut self`.
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
+
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let header = self.task.header();
-        if header.flags().has(JoinFlags::FINISHED) {
-            let mut outcome: Option<Result<T, JoinError>> = None;
-            // SAFETY: owner thread (`JoinHandle` is `!Send`), FINISHED, and `outcome` has
-            // the cell's output type (`new`).
-            unsafe {
-                (header.vtable.take_output)(self.task.ptr(), std::ptr::addr_of_mut!(outcome).cast())
-            };
-            // None: an earlier poll took it (a dropped handle, the only other taker, is
-            // never polled).
-            return Poll::Ready(outcome.expect("JoinHandle polled after completion"));
+        if !header.join.poll_join(cx.waker()) {
+            return Poll::Pending;
         }
-        // SAFETY: owner thread; the join waker is borrowed only inside these calls.
-        let replaced = unsafe { header.replace_join_waker(cx.waker()) };
-        drop(replaced); // with nothing borrowed: a waker's Drop may run arbitrary code
-        Poll::Pending
+        let mut outcome: Option<Result<T, JoinError>> = None;
+        // SAFETY: FINISHED with this handle alive, so the stage is ours (`join_state.rs`),
+        // and `outcome` has the cell's output type (`new`).
+        unsafe {
+            (header.vtable.take_output)(self.task.ptr(), std::ptr::addr_of_mut!(outcome).cast())
+        };
+        // None: an earlier poll took it.
+        Poll::Ready(outcome.expect("JoinHandle polled after completion"))
     }
 }
 
@@ -92,13 +101,10 @@ impl<T> Drop for JoinHandle<T> {
     /// task finishes after this, so that dropping a handle behaves the same either way.
     fn drop(&mut self) {
         let header = self.task.header();
-        header.set(JoinFlags::DETACHED);
-        if header.flags().has(JoinFlags::FINISHED) {
-            // SAFETY: owner thread and FINISHED, as in `poll`.
+        if header.join.detach() {
+            // SAFETY: FINISHED before the handle went: the stage is ours, as in `poll`.
             unsafe { (header.vtable.drop_output)(self.task.ptr()) };
         }
-        // SAFETY: owner thread; nothing else borrows the join waker now.
-        drop(unsafe { header.take_join_waker() });
     }
 }
 

@@ -14,6 +14,7 @@
 mod cell;
 mod contain;
 mod join;
+mod join_state;
 mod meta;
 mod raw;
 pub(crate) mod slow_poll;

@@ -1,19 +1,22 @@
 //! A task's one heap allocation, seen without its future's type: the [`Header`] every
 //! task cell starts with, the counted pointer [`RawTask`] that the table, the
-//! `JoinHandle`, `AbortHandle`s and wakers hold, and the state bits of a task.
+//! `JoinHandle`, `AbortHandle`s and wakers hold, and the waker's vtable. A task's state
+//! bits are `queued` here (drawn on `Task`, `task.rs`) and the join bits
+//! (`join_state.rs`).
 //!
 //! The typed rest of the cell (the future, then its outcome) is `cell.rs`; this file only
 //! reaches it through the [`VTable`] the cell was made with.
 //!
 //! # Who touches what
-//! - From any thread, through a `Waker`: `refs`, `queued`, and the fields that never
-//!   change after the cell is made (`id`, `shared`, `vtable`).
-//! - Only on the owner thread (the executor's, where the task was spawned and runs):
-//!   `join` (the flags below), `join_waker` and the cell's stage. The owner-side holders
-//!   ([`RawTask`], so the table entry, `JoinHandle`, `AbortHandle`) are `!Send`, which is
-//!   what keeps them there.
+//! - From any thread: `refs`, `queued`, `join` (an atomic protocol of its own), and the
+//!   fields that never change after the cell is made (`id`, `shared`, `vtable`). Wakers,
+//!   and the `JoinHandle` and `AbortHandle`, which are `Send`, go through these only.
+//! - The cell's stage (future, then outcome): the owner thread (the executor's, where the
+//!   task was spawned and runs) until the task finished, then whoever holds the
+//!   `JoinHandle`, as `join_state.rs` decides.
+//! - [`RawTask`] itself is `!Send`: the table entry holds one on the owner thread, and the
+//!   `Send` handles wrap one with the argument above.
 
-use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
@@ -21,37 +24,9 @@ use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use super::join_state::JoinState;
 use super::waker::Shared;
 use crate::std_or_loom::{AtomicBool, AtomicUsize};
-
-/// The owner-thread flags of a task, in [`Header::join`].
-///
-/// ```text
-///   spawn ──> RUNNING ──(Ready, panic, or polled after ABORTED)──> FINISHED
-///                │                                                     │
-///   JoinHandle dropped: DETACHED (either side; an outcome that          │
-///   finds DETACHED, or is stored when DETACHED is set, is dropped) <───┘
-/// ```
-///
-/// - `ABORTED`: `abort` was called before the task finished; its next poll drops the
-///   future instead of polling it.
-/// - `FINISHED`: the future is gone (completed, panicked, aborted, or its runtime
-///   dropped) and the outcome was recorded. Set only *after* the future was dropped: a
-///   `JoinHandle` reads the stage only once this is set, so it never touches the stage
-///   while the future is borrowed for a poll or a drop (a task may hold its own handle).
-/// - `DETACHED`: the `JoinHandle` is gone; nobody will take the outcome.
-#[derive(Clone, Copy)]
-pub(super) struct JoinFlags(u8);
-
-impl JoinFlags {
-    pub(super) const ABORTED: u8 = 1;
-    pub(super) const FINISHED: u8 = 2;
-    pub(super) const DETACHED: u8 = 4;
-
-    pub(super) fn has(self, flag: u8) -> bool {
-        self.0 & flag != 0
-    }
-}
 
 /// The typed operations of one cell, made once per future type (`cell.rs`).
 pub(super) struct VTable {
@@ -75,16 +50,14 @@ pub(super) struct Header {
     /// True from a wake until the executor starts the next poll: a storm of wakes queues
     /// the task once (the poll states are drawn on `Task`, `task.rs`).
     queued: AtomicBool,
-    /// [`JoinFlags`]; owner thread only.
-    join: Cell<u8>,
+    /// The join protocol's bits and the awaiter's waker (`join_state.rs`).
+    pub(super) join: JoinState,
     /// Table key and generation: a wake after the task finished (and its key was reused)
     /// finds a different generation and is ignored.
     pub(super) id: u64,
     /// Where a wake queues `id`.
     pub(super) shared: Arc<Shared>,
     pub(super) vtable: &'static VTable,
-    /// Whoever awaits the `JoinHandle`; owner thread only.
-    join_waker: UnsafeCell<Option<Waker>>,
 }
 
 impl Header {
@@ -94,20 +67,11 @@ impl Header {
         Header {
             refs: AtomicUsize::new(1),
             queued: AtomicBool::new(true),
-            join: Cell::new(0),
+            join: JoinState::new(),
             id,
             shared,
             vtable,
-            join_waker: UnsafeCell::new(None),
         }
-    }
-
-    pub(super) fn flags(&self) -> JoinFlags {
-        JoinFlags(self.join.get())
-    }
-
-    pub(super) fn set(&self, flag: u8) {
-        self.join.set(self.join.get() | flag);
     }
 
     /// Called right before a poll: a wake during the poll must queue the task again.
@@ -126,26 +90,6 @@ impl Header {
         if !self.queued.swap(true, Ordering::AcqRel) {
             self.shared.schedule(self.id);
         }
-    }
-
-    /// Replaces the join waker by `waker` (unless it would wake the same task); returns
-    /// the old one, to drop with nothing borrowed.
-    ///
-    /// # Safety
-    /// Owner thread only, and not while another call borrows `join_waker`.
-    pub(super) unsafe fn replace_join_waker(&self, waker: &Waker) -> Option<Waker> {
-        // SAFETY: owner thread only and no overlapping borrow (the caller's contract).
-        let slot = unsafe { &mut *self.join_waker.get() };
-        crate::stored_waker::replace(slot, waker)
-    }
-
-    /// Takes the join waker out.
-    ///
-    /// # Safety
-    /// As [`replace_join_waker`](Self::replace_join_waker).
-    pub(super) unsafe fn take_join_waker(&self) -> Option<Waker> {
-        // SAFETY: the caller's contract.
-        unsafe { (*self.join_waker.get()).take() }
     }
 }
 
@@ -185,14 +129,13 @@ impl RawTask {
 
     /// Whether the task finished (completed, panicked or was cancelled).
     pub(crate) fn is_finished(&self) -> bool {
-        self.header().flags().has(JoinFlags::FINISHED)
+        self.header().join.is_finished()
     }
 
-    /// Cancels the task (owner side): sets `ABORTED` and queues it, unless it finished.
+    /// Cancels the task: marks it aborted and queues it, unless it finished. Any thread.
     pub(crate) fn abort(&self) {
         let header = self.header();
-        if !header.flags().has(JoinFlags::FINISHED) {
-            header.set(JoinFlags::ABORTED);
+        if header.join.abort() {
             header.wake();
         }
     }

@@ -12,8 +12,9 @@ use crate::executor::RawTask;
 /// [`is_cancelled`](crate::JoinError::is_cancelled). A finished task is not affected.
 /// Dropping an `AbortHandle` does nothing to the task.
 ///
-/// Unlike tokio's, it is `!Send`, as the task it refers to never leaves its thread. A
-/// [`JoinSet`] hands one out per task, and so does
+/// It is `Send` and `Sync`, as tokio's is: an abort from another thread queues the task
+/// through its runtime's remote queue, and the future is still dropped on its own
+/// thread. A [`JoinSet`] hands one out per task, and so does
 /// [`JoinHandle::abort_handle`](crate::JoinHandle::abort_handle).
 ///
 /// ```
@@ -54,6 +55,14 @@ impl AbortHandle {
         self.task.is_finished()
     }
 }
+
+// SAFETY: an `AbortHandle` uses only the task cell's atomics: the reference count and the
+// join protocol's bits (`executor/join_state.rs`), and a wake, which any thread may make.
+// It never touches the future or the output, and a last reference dropped here frees
+// memory without running the task's code.
+unsafe impl Send for AbortHandle {}
+// SAFETY: as above; all its methods take `&self` and are those atomic operations.
+unsafe impl Sync for AbortHandle {}
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

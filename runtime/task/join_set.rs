@@ -10,9 +10,10 @@
 //! and one wake of the waiter, whatever the set's size, and a member still running is
 //! polled once in all: at spawn, to register its waker.
 //!
-//! The ready list sits behind a `Mutex` because a `Waker` must be `Send` and `Sync`; on
-//! corio every wake of a member comes from the set's own thread (a task's outcome is
-//! recorded there), so the lock is never contended.
+//! The ready list sits behind a `Mutex` because a `Waker` must be `Send` and `Sync`; a
+//! member's wake comes from the thread its task runs on (where its outcome is recorded),
+//! which is the set's own thread unless the set was moved, so the lock is rarely
+//! contended.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -52,9 +53,10 @@ use crate::executor::{JoinError, JoinHandle};
 /// [`detach_all`](Self::detach_all) lets them run on instead.
 ///
 /// # Differences from tokio
-/// The tasks need not be `Send`: they run on the set's thread, and the set itself is
-/// `!Send` for that reason. [`spawn`](Self::spawn) and [`spawn_local`](Self::spawn_local)
-/// are the same. There are no task ids (`join_next_with_id`), no `spawn_on` (a
+/// The tasks need not be `Send`: they run on the thread that spawned them.
+/// [`spawn`](Self::spawn) and [`spawn_local`](Self::spawn_local) are the same. The set is
+/// `Send` when `T` is, as tokio's: moved to another runtime's thread, it still joins the
+/// tasks it holds (they keep running on their first thread), and spawns new ones there. There are no task ids (`join_next_with_id`), no `spawn_on` (a
 /// [`Handle`](crate::runtime::Handle) spawns a different handle type) and no
 /// `spawn_local_on`.
 pub struct JoinSet<T> {
