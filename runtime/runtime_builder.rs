@@ -42,6 +42,8 @@ pub struct Builder {
     workers: Option<usize>,
     /// Pin each worker to a core.
     pin_workers: bool,
+    /// Start with the clock paused (`start_paused`).
+    start_paused: bool,
 }
 
 /// Makes a fresh selector for each runtime a builder builds.
@@ -55,6 +57,7 @@ impl std::fmt::Debug for Builder {
             .field("slow_poll", &self.slow_poll)
             .field("workers", &self.workers)
             .field("pin_workers", &self.pin_workers)
+            .field("start_paused", &self.start_paused)
             .finish()
     }
 }
@@ -85,6 +88,32 @@ impl Builder {
 
     /// Does nothing, as [`enable_all`](Self::enable_all): timers are always on.
     pub fn enable_time(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Starts the runtime with its clock paused, as [`time::pause`] would at its first
+    /// instant: time then moves only through [`time::advance`] or auto-advance (with no
+    /// task ready, the clock jumps to the next timer), so tests of long timeouts run in
+    /// microseconds. The clock is frozen at the timers' tick 0, so whole-millisecond
+    /// durations from the start land exactly on the instants they name.
+    /// `#[corio::test(start_paused = true)]` sets this.
+    ///
+    /// [`time::pause`]: crate::time::pause
+    /// [`time::advance`]: crate::time::advance
+    ///
+    /// ```
+    /// use corio::time::{timeout, Duration, Instant};
+    /// let rt = corio::runtime::Builder::new_current_thread().start_paused(true).build()?;
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let late = timeout(Duration::from_secs(30), std::future::pending::<()>()).await;
+    ///     assert!(late.is_err()); // at once, in real time
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(30));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_paused(&mut self, paused: bool) -> &mut Builder {
+        self.start_paused = paused;
         self
     }
 
@@ -210,6 +239,9 @@ impl Builder {
             None => self.chosen_backend()?.selector()?,
         };
         let reactor = Rc::new(Reactor::new(selector)?);
+        if self.start_paused {
+            reactor.start_paused();
+        }
         Ok(Runtime::from_core(Core::new(reactor, slow_poll)))
     }
 }

@@ -9,7 +9,7 @@
 
 mod time_common;
 
-use std::time::{Duration, Instant};
+use corio::time::{Duration, Instant};
 
 use time_common::{ms, runtimes, with_watchdog};
 

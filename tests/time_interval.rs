@@ -8,7 +8,7 @@
 
 mod time_common;
 
-use std::time::{Duration, Instant};
+use corio::time::{Duration, Instant};
 
 use corio::time::{interval, interval_at, MissedTickBehavior};
 use time_common::{ms, poll_noop, poll_once, runtimes, with_watchdog};

@@ -6,9 +6,9 @@
 
 mod time_common;
 
+use corio::time::{Duration, Instant};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::{Duration, Instant};
 
 use corio::time::sleep_until;
 use time_common::{ms, poll_once, with_watchdog, XorShift};

@@ -5,10 +5,10 @@
 
 mod time_common;
 
+use corio::time::{Duration, Instant};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
 
 use corio::time::{interval, sleep, timeout, MissedTickBehavior, Sleep};
 use corio::JoinHandle;

@@ -6,12 +6,12 @@
 
 mod time_common;
 
+use corio::time::{Duration, Instant};
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
 
 use corio::time::{sleep, sleep_until, timeout, timeout_at, Elapsed};
 use corio::JoinHandle;

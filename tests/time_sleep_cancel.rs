@@ -4,13 +4,13 @@
 
 mod time_common;
 
+use corio::time::{Duration, Instant};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Waker};
-use std::time::{Duration, Instant};
 
 use corio::time::{sleep, sleep_until, timeout_at, Sleep};
 use time_common::{counted, margin, poll_noop, poll_once, runtimes, with_watchdog, Gate};

@@ -2,13 +2,14 @@
 //!
 //! Only the I/O lives here; what to answer comes from `request.rs`, `response.rs` and
 //! `files.rs`. `bench/src/http/tokio_server.rs` is this file on tokio, line for line.
+//! The loop takes any corio stream, so `examples/https.rs` serves TLS streams with it.
 
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use corio::io::{AsyncReadExt, AsyncWriteExt};
+use corio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use corio::net::TcpStream;
 use corio::task::spawn_blocking;
 use corio::time::{timeout, timeout_at};
@@ -35,9 +36,17 @@ pub struct Config {
 
 /// Serves one client until it closes, asks to close, errs, or idles out. Requests
 /// already buffered (pipelined) are answered one after another, in order.
-pub async fn serve(mut stream: TcpStream, config: &Config) -> io::Result<()> {
+pub async fn serve(stream: TcpStream, config: &Config) -> io::Result<()> {
     // One response goes out in a few large writes; Nagle would only delay its tail.
     stream.set_nodelay(true)?;
+    serve_stream(stream, config).await
+}
+
+/// [`serve`] over any byte stream (a TLS stream, say): the caller sets socket options.
+pub async fn serve_stream<S>(mut stream: S, config: &Config) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut input = Input::default();
     // Grows to one response head plus one chunk at most; idle connections hold little.
     let mut out = Vec::new();
@@ -55,7 +64,7 @@ pub async fn serve(mut stream: TcpStream, config: &Config) -> io::Result<()> {
                     return finish(stream, &out, config).await;
                 }
             }
-            let n = match timeout_at(deadline, stream.read(input.space())).await {
+            let n = match timeout_at(deadline.into(), stream.read(input.space())).await {
                 Ok(read) => read?,
                 Err(_) if input.is_empty() => return Ok(()), // idle: just close
                 Err(_) => {
@@ -90,8 +99,8 @@ pub async fn serve(mut stream: TcpStream, config: &Config) -> io::Result<()> {
 /// chunk in memory. Leaves in `out` the last piece still to be sent (the whole response
 /// for a small file, the last chunk, or an error response) and returns the connection's
 /// fate.
-async fn send_file(
-    stream: &mut TcpStream,
+async fn send_file<S: AsyncWrite + Unpin>(
+    stream: &mut S,
     out: &mut Vec<u8>,
     config: &Config,
     request: FileRequest,
@@ -153,8 +162,13 @@ async fn blocking<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -
 
 /// Writes `bytes`, failing with `TimedOut` if the client takes no part of them for
 /// `idle`: the deadline restarts after every partial write, so a slow reader that keeps
-/// making progress is served, and only a stalled one is dropped.
-async fn write(stream: &mut TcpStream, mut bytes: &[u8], idle: Duration) -> io::Result<()> {
+/// making progress is served, and only a stalled one is dropped. Then flushes, under the
+/// same limit: a no-op for a socket, but a TLS stream may hold the last records.
+async fn write<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    mut bytes: &[u8],
+    idle: Duration,
+) -> io::Result<()> {
     while !bytes.is_empty() {
         match timeout(idle, stream.write(bytes)).await? {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -162,14 +176,17 @@ async fn write(stream: &mut TcpStream, mut bytes: &[u8], idle: Duration) -> io::
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    timeout(idle, stream.flush()).await?
 }
 
 /// Sends the last response, then closes gracefully: FIN first, then read and discard
 /// what the client still sends (a pipelined request, an unread body) until it closes too,
 /// for at most [`LINGER`]. Closing with unread input would send a reset instead, and the
 /// client could lose the response.
-async fn finish(mut stream: TcpStream, last: &[u8], config: &Config) -> io::Result<()> {
+async fn finish<S>(mut stream: S, last: &[u8], config: &Config) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     write(&mut stream, last, config.idle).await?;
     stream.close().await?;
     let mut sink = [0u8; 4096];

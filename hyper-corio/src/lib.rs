@@ -36,8 +36,8 @@
 //!
 //! Everything runs on the thread of the corio runtime that accepted the connection, as
 //! every corio task does: neither the service nor its futures need be `Send`. The one
-//! place where hyper insists on `Send + Sync` is its timer's sleeps; [`CorioSleep`]
-//! explains how it meets that without pretending corio's `!Send` timer is `Send`.
+//! place where hyper insists on `Send + Sync` is its timer's sleeps; [`CorioSleep`] is
+//! corio's `Send + Sync` [`corio::time::Sleep`] with hyper's trait on it.
 //!
 //! `examples/hello.rs` is a runnable server (HTTP/1.1, or HTTP/2 with `--http2`);
 //! `tests/` drive it with hyper's client and with `ureq`.

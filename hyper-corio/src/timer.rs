@@ -1,19 +1,14 @@
 //! `CorioTimer` and `CorioSleep`: hyper's [`Timer`] over corio's reactor timers.
 //!
-//! Why a ticket rather than the corio `Sleep` itself: see [`CorioSleep`]. The inbox is an
-//! `AtomicBool` and a `Mutex<Vec<usize>>`; the flag keeps the common case (nothing
-//! posted) to one relaxed load per registration.
+//! corio's [`corio::time::Sleep`] is `Send + Sync`, as [`hyper::rt::Sleep`] requires, so
+//! `CorioSleep` is that sleep with hyper's trait on it: no registry or ticket of its own.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use hyper::rt::{Sleep, Timer};
-use slab::Slab;
 
 /// hyper's [`Timer`] on corio: sleeps are corio reactor timers (see [`CorioSleep`]).
 ///
@@ -47,28 +42,14 @@ impl Timer for CorioTimer {
     }
 }
 
-/// A sleep on corio's timers that is `Send + Sync`, as [`hyper::rt::Sleep`] requires,
-/// without any `unsafe`.
+/// A sleep on corio's timers, for hyper: a [`corio::time::Sleep`] with hyper's
+/// [`Sleep`] trait (which requires `Send + Sync`; corio's sleep is both).
 ///
-/// hyper stores sleeps as `Pin<Box<dyn hyper::rt::Sleep>>`, and that trait requires
-/// `Send + Sync`. corio's [`corio::time::Sleep`] is neither: once polled it holds an `Rc`
-/// of its thread's reactor, whose timers (a timing wheel) sit in a `RefCell`. Declaring a
-/// wrapper `Send` would be a promise the compiler cannot check: a sleep dropped on another
-/// thread would touch that `Rc` and that wheel from two threads at once.
-///
-/// So a `CorioSleep` never holds the corio `Sleep`. It holds its deadline and, once
-/// polled, a *ticket*: a key into a thread-local slab that owns the corio `Sleep`, and a
-/// handle (`Arc`) on that thread's inbox. Every field is `Send + Sync` in plain safe
-/// Rust; there is no `unsafe impl`.
-///
-/// - Polled on the thread that registered it (hyper's case: a connection is one corio
-///   task, which never leaves its thread), it polls the corio `Sleep` in the slab: one
-///   thread-local access and one `RefCell` borrow more than a bare corio `Sleep`.
-/// - Polled on another thread, it posts its key to the first thread's inbox and
-///   registers afresh with the current thread's runtime: the deadline is all it carries.
-/// - Dropped on another thread, it posts its key; the owning thread drops the corio
-///   `Sleep` (cancelling its timer) the next time it registers a sleep. Until then the
-///   stale timer may fire once and wake a task spuriously, which wakers allow.
+/// Polled on the thread whose runtime armed it (hyper's case: a connection is one corio
+/// task, which never leaves its thread), it costs what a corio `Sleep` costs. Moved to
+/// another corio thread and polled there, it re-arms on that thread's runtime; dropped
+/// elsewhere, its first runtime cancels its timer at its next turn (see
+/// [`corio::time::Sleep`]).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -84,190 +65,46 @@ impl Timer for CorioTimer {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct CorioSleep {
-    deadline: Instant,
-    /// Where the corio `Sleep` lives, once the first poll registered it.
-    ticket: Option<Ticket>,
-}
-
-/// A corio `Sleep` in some thread's [`Registry`]: its slab key and that thread's inbox.
-#[derive(Debug)]
-struct Ticket {
-    key: usize,
-    home: Arc<Inbox>,
-}
-
-/// Keys of sleeps dropped or moved away from their thread, for that thread to release.
-#[derive(Debug, Default)]
-struct Inbox {
-    posted: AtomicBool,
-    keys: Mutex<Vec<usize>>,
-}
-
-impl Inbox {
-    fn post(&self, key: usize) {
-        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        keys.push(key);
-        self.posted.store(true, Ordering::Relaxed); // under the lock: `take` sees both
-    }
-
-    fn take(&self) -> Vec<usize> {
-        if !self.posted.load(Ordering::Relaxed) {
-            return Vec::new();
-        }
-        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        self.posted.store(false, Ordering::Relaxed);
-        std::mem::take(&mut *keys)
-    }
-}
-
-/// One per thread: the corio sleeps registered from this thread, and its inbox.
-struct Registry {
-    sleeps: RefCell<Slab<corio::time::Sleep>>,
-    inbox: Arc<Inbox>,
-}
-
-thread_local! {
-    static REGISTRY: Registry = Registry {
-        sleeps: RefCell::new(Slab::new()),
-        inbox: Arc::new(Inbox::default()),
-    };
-}
-
-impl Registry {
-    /// Whether `ticket` was issued by this thread (the inbox `Arc` it holds keeps the
-    /// address from being reused, so pointer identity is thread identity).
-    fn owns(&self, ticket: &Ticket) -> bool {
-        Arc::ptr_eq(&ticket.home, &self.inbox)
-    }
-
-    /// Drops the sleeps whose keys were posted to this thread's inbox.
-    fn release_posted(&self) {
-        let keys = self.inbox.take();
-        if keys.is_empty() {
-            return;
-        }
-        let released: Vec<_> = {
-            let mut sleeps = self.sleeps.borrow_mut();
-            keys.into_iter()
-                .filter_map(|k| sleeps.try_remove(k))
-                .collect()
-        };
-        drop(released); // outside the borrow: dropping cancels timers and wakers
-    }
+    sleep: corio::time::Sleep,
 }
 
 impl CorioSleep {
-    /// A sleep of `duration` from now.
+    /// A sleep of `duration` from now (on the runtime's clock).
     pub fn new(duration: Duration) -> CorioSleep {
-        // `corio::time::sleep` computes the deadline without touching any reactor.
-        CorioSleep::until(corio::time::sleep(duration).deadline())
+        CorioSleep {
+            sleep: corio::time::sleep(duration),
+        }
     }
 
     /// A sleep until `deadline`. Nothing is registered until the first poll.
     pub fn until(deadline: Instant) -> CorioSleep {
         CorioSleep {
-            deadline,
-            ticket: None,
+            sleep: corio::time::sleep_until(deadline.into()),
         }
     }
 
     /// The instant this sleep completes at.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.sleep.deadline().into_std()
     }
 
-    /// Moves the deadline. On the registering thread the corio timer moves in place, so
-    /// a task waiting on this sleep is woken at the new deadline without being polled;
+    /// Moves the deadline. On the thread that armed the timer it moves in place, so a
+    /// task waiting on this sleep is woken at the new deadline without being polled;
     /// elsewhere the move takes effect at the next poll.
     pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
-        let Some(ticket) = &self.ticket else {
-            return;
-        };
-        let moved = REGISTRY
-            .try_with(|reg| {
-                if !reg.owns(ticket) {
-                    return false;
-                }
-                let Ok(mut sleeps) = reg.sleeps.try_borrow_mut() else {
-                    return false;
-                };
-                match sleeps.get_mut(ticket.key) {
-                    Some(sleep) => {
-                        sleep.reset(deadline);
-                        true
-                    }
-                    None => false,
-                }
-            })
-            .unwrap_or(false);
-        if !moved {
-            self.release(); // registers afresh at the next poll
-        }
-    }
-
-    /// Gives the ticket back: drops the corio `Sleep` now when this is its thread and
-    /// its slab is free, otherwise posts the key to its thread's inbox.
-    fn release(&mut self) {
-        let Some(ticket) = self.ticket.take() else {
-            return;
-        };
-        let removed = REGISTRY
-            .try_with(|reg| {
-                if !reg.owns(&ticket) {
-                    return None;
-                }
-                // Busy only if a waker dropped under our own borrow drops a sleep.
-                let mut sleeps = reg.sleeps.try_borrow_mut().ok()?;
-                sleeps.try_remove(ticket.key)
-            })
-            .ok()
-            .flatten();
-        match removed {
-            Some(sleep) => drop(sleep), // outside the borrow: cancels its timer
-            None => ticket.home.post(ticket.key),
-        }
+        self.sleep.reset(deadline.into());
     }
 }
 
 impl Future for CorioSleep {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        if Instant::now() >= this.deadline {
-            this.release();
-            return Poll::Ready(());
-        }
-        REGISTRY.with(|reg| {
-            if let Some(ticket) = &this.ticket {
-                if reg.owns(ticket) {
-                    let mut sleeps = reg.sleeps.borrow_mut();
-                    let sleep = sleeps.get_mut(ticket.key).expect("a live ticket's sleep");
-                    return Pin::new(sleep).poll(cx);
-                }
-                this.release(); // moved to this thread: leave the old one, register here
-            }
-            reg.release_posted();
-            let mut sleep = corio::time::sleep_until(this.deadline);
-            let poll = Pin::new(&mut sleep).poll(cx); // registers with this runtime
-            if poll.is_pending() {
-                let key = reg.sleeps.borrow_mut().insert(sleep);
-                let home = reg.inbox.clone();
-                this.ticket = Some(Ticket { key, home });
-            }
-            poll
-        })
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.sleep).poll(cx)
     }
 }
 
 impl Sleep for CorioSleep {}
-
-impl Drop for CorioSleep {
-    fn drop(&mut self) {
-        self.release();
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -276,7 +113,7 @@ mod tests {
     fn assert_send_sync<T: Send + Sync>() {}
 
     #[test]
-    fn is_send_and_sync_without_unsafe() {
+    fn is_send_and_sync() {
         assert_send_sync::<CorioSleep>();
         assert_send_sync::<CorioTimer>();
     }
@@ -287,7 +124,7 @@ mod tests {
             let start = Instant::now();
             CorioSleep::new(Duration::from_millis(20)).await;
             assert!(start.elapsed() >= Duration::from_millis(20));
-            REGISTRY.with(|reg| assert!(reg.sleeps.borrow().is_empty()));
+            assert_eq!(corio::time::pending_timers(), 0);
         });
     }
 
@@ -306,16 +143,16 @@ mod tests {
     }
 
     #[test]
-    fn dropped_on_another_thread_is_released_by_its_own() {
+    fn dropped_on_another_thread_is_cancelled_by_its_own() {
         corio::block_on(async {
             let mut sleep = Box::pin(CorioSleep::new(Duration::from_secs(30)));
             assert!(futures_poll_once(sleep.as_mut()).await.is_pending());
-            REGISTRY.with(|reg| assert_eq!(reg.sleeps.borrow().len(), 1));
+            assert_eq!(corio::time::pending_timers(), 1);
             std::thread::spawn(move || drop(sleep)).join().unwrap();
-            // Still parked here; the next registration on this thread releases it.
-            REGISTRY.with(|reg| assert_eq!(reg.sleeps.borrow().len(), 1));
+            // Still armed here; this runtime's next turn cancels it.
+            assert_eq!(corio::time::pending_timers(), 1);
             CorioSleep::new(Duration::from_millis(1)).await;
-            REGISTRY.with(|reg| assert!(reg.sleeps.borrow().is_empty()));
+            assert_eq!(corio::time::pending_timers(), 0);
         });
     }
 

@@ -10,10 +10,13 @@ use crate::tokens::{Error, Tokens};
 pub(crate) struct Options {
     /// The path the expansion names corio by (`crate = "..."`); `::corio` when absent.
     pub(crate) krate: Option<Vec<TokenTree>>,
+    /// `start_paused = true`: build the runtime with its clock paused.
+    pub(crate) start_paused: bool,
 }
 
-/// Reads `flavor = "current_thread"`, `crate = "path"`, and refuses with an explanation what
-/// corio cannot honour (`flavor = "multi_thread"`, `worker_threads`, `start_paused`).
+/// Reads `flavor = "current_thread"`, `crate = "path"`, `start_paused = bool`, and refuses
+/// with an explanation what corio cannot honour (`flavor = "multi_thread"`,
+/// `worker_threads`).
 pub(crate) fn parse_args(args: TokenStream, kind: Kind) -> Result<Options, Error> {
     let args: Vec<TokenTree> = args.into_iter().collect();
     let mut options = Options::default();
@@ -55,19 +58,13 @@ pub(crate) fn parse_args(args: TokenStream, kind: Kind) -> Result<Options, Error
                     ),
                 ));
             }
-            "start_paused" => {
-                return Err(Error::new(
-                    key.span(),
-                    "corio's timers follow the real clock and cannot be paused: remove \
-                     `start_paused`",
-                ));
-            }
+            "start_paused" => options.start_paused = bool_value(value)?,
             _ => {
                 return Err(Error::new(
                     key.span(),
                     format!(
                         "unknown argument `{name}` for {}: it accepts `flavor = \
-                         \"current_thread\"` and `crate = \"path\"`",
+                         \"current_thread\"`, `crate = \"path\"` and `start_paused = true`",
                         kind.attr()
                     ),
                 ));
@@ -92,6 +89,18 @@ fn check_flavor(value: &[TokenTree]) -> Result<(), Error> {
         other => Err(Error::new(
             span,
             format!("unknown flavor \"{other}\": corio's only flavor is \"current_thread\""),
+        )),
+    }
+}
+
+/// `true` or `false`.
+fn bool_value(value: &[TokenTree]) -> Result<bool, Error> {
+    match value {
+        [TokenTree::Ident(word)] if word.to_string() == "true" => Ok(true),
+        [TokenTree::Ident(word)] if word.to_string() == "false" => Ok(false),
+        _ => Err(Error::new(
+            value[0].span(),
+            "`start_paused` expects `true` or `false`",
         )),
     }
 }

@@ -67,8 +67,15 @@ fn wrap(kind: Kind, function: AsyncFn, options: Options) -> Tokens {
         .empty_parens()
         .punct(".")
         .ident("enable_all")
-        .empty_parens()
-        .punct(".")
+        .empty_parens();
+    if options.start_paused {
+        let mut yes = Tokens::default();
+        yes.ident("true");
+        body.punct(".")
+            .ident("start_paused")
+            .group(Delimiter::Parenthesis, yes);
+    }
+    body.punct(".")
         .ident("build")
         .empty_parens()
         .punct(".")

@@ -44,6 +44,13 @@
 //! # fn main() {}
 //! ```
 //!
+//! `start_paused` with anything but `true` or `false`:
+//! ```compile_fail
+//! #[corio::test(start_paused = "yes")]
+//! async fn paused() {}
+//! # fn main() {}
+//! ```
+//!
 //! An item that is not a function:
 //! ```compile_fail
 //! #[corio::main]
@@ -116,7 +123,8 @@ use parse::Kind;
 /// - `crate = "path"`: the path the expansion names corio by (default `::corio`), for a
 ///   renamed dependency or a crate that re-exports corio.
 /// - `flavor = "multi_thread"` and `worker_threads = N`: compile errors, see below.
-/// - `start_paused = ..`: compile error; corio's timers follow the real clock.
+/// - `start_paused = true`: the runtime starts with its clock paused
+///   (`Builder::start_paused`); time moves by `corio::time::advance` or auto-advance.
 ///
 /// Anything else, a function that is not `async`, one with parameters, generics or a
 /// `where` clause, and an item that is not a function are compile errors pointing at the
@@ -194,9 +202,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # Arguments and differences from tokio
 ///
 /// As for `#[corio::main]`: `flavor = "current_thread"` (tokio's default for tests too)
-/// and `crate = "path"` are accepted; `flavor = "multi_thread"`, `worker_threads` and
-/// `start_paused` are compile errors, because a corio runtime runs on one thread and its
-/// timers cannot be paused.
+/// `crate = "path"` and `start_paused = true` (the runtime's clock starts paused, as with
+/// tokio) are accepted; `flavor = "multi_thread"` and `worker_threads` are compile errors,
+/// because a corio runtime runs on one thread.
 ///
 /// # Panics
 ///

@@ -45,7 +45,7 @@ impl AcceptBackoff {
         finish: impl Fn(S) -> io::Result<R>,
     ) -> io::Result<R> {
         if let Some((resume_at, _)) = self.0.get() {
-            crate::time::sleep_until(resume_at).await;
+            crate::time::sleep_until(resume_at.into()).await;
         }
         loop {
             let accepted = listener.io(Direction::Read, &mut syscall).await;

@@ -29,14 +29,17 @@ use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::key::{Key, KeyTable};
 use crate::sys::{Event, Interest, Readiness, RemoteQueue, Selector, Token};
+use crate::time::clock::Clock;
 
 pub(crate) use io_state::Direction;
 use io_state::{Armed, IoState};
 pub(crate) use registration::{Assume, Registration};
+pub(crate) use timers::inbox::post as post_timer_cancel;
+use timers::inbox::Home;
 pub(crate) use timers::TimerId;
 use timers::Timers;
 pub(crate) use waiter::Waiter;
@@ -54,6 +57,10 @@ pub(crate) struct Reactor {
     /// Whether the doorbell must be read after each ring (`Selector::notify_needs_drain`).
     notify_needs_drain: bool,
     timers: RefCell<Timers>,
+    /// The clock timers are measured against (`time/clock.rs`): std's, or a paused one.
+    clock: Clock,
+    /// This reactor's id for its timers, and the inbox other threads cancel them through.
+    home: Home,
     /// Reused every turn, so a turn allocates nothing once warm.
     events: RefCell<Vec<Event>>,
     /// Sources whose parked tasks a turn fires, woken after every borrow is released.
@@ -70,6 +77,33 @@ pub(crate) struct Reactor {
 thread_local! {
     /// The reactor of the runtime running on this thread, if any.
     static CURRENT: RefCell<Option<Rc<Reactor>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the reactor driving this thread (`None` outside a runtime, or while the
+/// thread's locals are being destroyed).
+///
+/// `f` runs with no borrow of the thread-local held (it gets its own `Rc`, a non-atomic
+/// count), so whatever a waker dropped inside `f` runs may enter or leave a runtime.
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Reactor>) -> R) -> R {
+    let reactor = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten();
+    f(reactor.as_deref())
+}
+
+/// Like [`with_current`], but `f` runs under a borrow of the thread-local, without an `Rc`
+/// of its own: for `f` that runs no waker and no other arbitrary code (reading the clock).
+#[inline]
+pub(crate) fn with_current_ref<R>(f: impl FnOnce(Option<&Reactor>) -> R) -> R {
+    let mut f = Some(f);
+    let run = |c: &RefCell<Option<Rc<Reactor>>>| {
+        let f = f.take().expect("run once");
+        f(c.borrow().as_deref())
+    };
+    match CURRENT.try_with(run) {
+        Ok(out) => out,
+        // The thread's locals are being destroyed: no runtime any more.
+        Err(_) => (f.take().expect("not run by try_with"))(None),
+    }
 }
 
 /// The reactor driving this thread, or a clear error outside a runtime.
@@ -121,6 +155,8 @@ impl Reactor {
             remote_queue,
             sources: RefCell::new(KeyTable::new()),
             timers: RefCell::new(Timers::new()),
+            clock: Clock::new(),
+            home: Home::new(),
             events: RefCell::new(Vec::with_capacity(1024)),
             io_woken: RefCell::new(Vec::new()),
             list_woken: RefCell::new(Vec::new()),
@@ -189,17 +225,40 @@ impl Reactor {
 
     /// Runs one turn: waits up to `timeout` (shortened by the nearest timer), dispatches
     /// events and due timers, then wakes. Returns how many wakers it woke.
+    ///
+    /// With the clock paused, a turn never waits for a timer in real time: it polls the
+    /// backend without blocking and, if it was to wait indefinitely (`timeout` is `None`:
+    /// nothing is ready to run) and nothing happened, moves the clock to the next timer's
+    /// deadline (*auto-advance*), whose timer then fires in this same turn.
     pub(crate) fn turn(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        let timeout = match self.timers.borrow().next_deadline() {
-            Some(deadline) => {
-                let until = deadline.saturating_duration_since(Instant::now());
-                Some(timeout.map_or(until, |t| t.min(until)))
+        if let Some(ids) = self.home.inbox().take() {
+            self.cancel_posted(ids);
+        }
+        let paused = self.clock.is_paused();
+        let mut auto_advance = None;
+        let timeout = if paused {
+            match self.timers.borrow().next_timer() {
+                Some(next) => {
+                    auto_advance = Some(next).filter(|_| timeout.is_none());
+                    Some(Duration::ZERO)
+                }
+                None => timeout,
             }
-            None => timeout,
+        } else {
+            match self.timers.borrow().next_deadline() {
+                Some(deadline) => {
+                    let until = deadline.saturating_duration_since(self.clock.now());
+                    Some(timeout.map_or(until, |t| t.min(until)))
+                }
+                None => timeout,
+            }
         };
         let mut events = self.events.borrow_mut();
         events.clear();
         self.selector.select(&mut events, timeout)?;
+        if let Some(next) = auto_advance.filter(|_| events.is_empty()) {
+            self.clock.advance_to(next);
+        }
         self.waits.set(self.waits.get() + 1);
         self.events_seen
             .set(self.events_seen.get() + events.len() as u64);
@@ -233,7 +292,7 @@ impl Reactor {
         if self.timers.borrow().len() > 0 {
             self.timers
                 .borrow_mut()
-                .fire_due(Instant::now(), &mut timer_woken);
+                .fire_due(self.clock.now(), &mut timer_woken, paused);
         }
         let n = io_woken.len() + timer_woken.len();
         // Wake with no borrow of the reactor held; a woken waker may even drop a source.
@@ -285,46 +344,6 @@ impl Reactor {
             self.io_woken.try_borrow_mut().is_ok(),
             "batch borrowed at wake"
         );
-    }
-
-    /// Stores a timer, the time being `now`; see [`timers::Timers::insert`].
-    ///
-    /// A full store (`u32::MAX` pending timers) cannot keep it: `waker` is woken at once
-    /// and the id is [`Key::NONE`], which [`update_timer`](Reactor::update_timer) wakes at
-    /// every refresh, so its `Sleep` polls until the deadline passes rather than hang.
-    pub(crate) fn add_timer(&self, now: Instant, deadline: Instant, waker: Waker) -> TimerId {
-        let stored = self.timers.borrow_mut().insert(now, deadline, waker);
-        stored.unwrap_or_else(|waker| {
-            waker.wake(); // the store's borrow has ended
-            Key::NONE
-        })
-    }
-
-    /// Refreshes a timer's waker; false if it already fired.
-    pub(crate) fn update_timer(&self, id: TimerId, waker: &Waker) -> bool {
-        let replaced = self.timers.borrow_mut().update_waker(id, waker);
-        // `replaced` (the old waker) drops here, after the borrow ended.
-        match replaced {
-            Ok(_) => true,
-            Err(()) if id == Key::NONE => {
-                waker.wake_by_ref(); // a timer the full store could not keep: see `add_timer`
-                true
-            }
-            Err(()) => false,
-        }
-    }
-
-    /// Cancels a timer, returning its waker if it had not fired yet.
-    pub(crate) fn remove_timer(&self, id: TimerId) -> Option<Waker> {
-        // The store is borrowed only inside the reactor's own calls, which run no waker
-        // (the module rule), so a `Sleep` cannot be dropped meanwhile. If that rule were
-        // broken, a release build keeps the timer (one late, harmless wake) over panicking.
-        let timers = self.timers.try_borrow_mut();
-        debug_assert!(
-            timers.is_ok(),
-            "a timer was cancelled while the store was borrowed"
-        );
-        timers.ok()?.remove(id)
     }
 }
 

@@ -3,9 +3,9 @@
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{deadline_after, sleep_until, Sleep};
+use super::{deadline_after, sleep_until, Instant, Sleep};
 
 /// What an [`Interval`] does when ticks were missed (the task was busy past a deadline).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -8,16 +8,40 @@
 //! ([`Instant`]) is used, so wall-clock changes move nothing.
 //!
 //! Dropping a [`Sleep`], [`Timeout`] or [`Interval`] cancels its timer.
+//!
+//! [`Sleep`], [`Timeout`] and [`Interval`] are `Send` (see [`Sleep`]): moved to another
+//! corio thread, they re-arm there. For tests, [`pause`] freezes the runtime's clock
+//! ([`Instant::now`]), [`advance`] moves it, and a paused runtime with nothing to do
+//! jumps to its next timer.
 
+pub(crate) mod clock;
+mod instant;
 mod interval;
 mod sleep;
 mod timeout;
 
+pub use clock::{advance, pause, resume};
+pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
-/// std's clock types, under the paths tokio programs use (`corio::time::Duration`).
-pub use std::time::{Duration, Instant};
+/// std's `Duration`, under the path tokio programs use (`corio::time::Duration`).
+pub use std::time::Duration;
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+/// How many timers the runtime on this thread has pending (armed and neither fired nor
+/// cancelled); 0 outside a runtime. A diagnostic, and what tests of cancellation check.
+///
+/// ```
+/// use corio::time::{sleep, Duration};
+/// corio::block_on(async {
+///     let sleep = sleep(Duration::from_secs(60));
+///     let _ = corio::time::timeout(Duration::from_millis(1), sleep).await; // armed, then dropped
+///     assert_eq!(corio::time::pending_timers(), 0);
+/// });
+/// ```
+pub fn pending_timers() -> usize {
+    crate::reactor::with_current(|reactor| reactor.map_or(0, |r| r.pending_timers()))
+}
 
 /// Errors of the time utilities, under tokio's path (`corio::time::error::Elapsed`).
 ///

@@ -4,11 +4,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use super::{sleep_until, Sleep};
+use super::{sleep_until, Instant, Sleep};
 
 /// Runs `future`, giving up after `duration` with [`Elapsed`]. Dropping the inner future
 /// on expiry cancels it: for an I/O future that means the operation simply never happened

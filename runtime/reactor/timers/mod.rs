@@ -17,6 +17,8 @@
 //! order stored; timers already overdue when stored (a `Sleep::reset` into the past) fire
 //! first, among themselves also by deadline.
 
+pub(crate) mod inbox;
+mod ops;
 mod wheel;
 
 #[cfg(test)]
@@ -174,17 +176,73 @@ impl Timers {
     }
 
     /// Moves the wakers of every timer due at `now` into `woken`, in firing order.
-    pub(crate) fn fire_due(&mut self, now: Instant, woken: &mut Vec<Waker>) {
-        let now = self.tick_floor(now);
+    ///
+    /// With `exact`, also the timers of the next tick whose deadline is already reached
+    /// (`now` falls inside that tick): a paused clock jumps to a timer's exact deadline
+    /// (`next_timer`), which the tick rounding alone would leave unfired. A running clock
+    /// skips this scan; its timers fire at the tick, within a millisecond.
+    pub(crate) fn fire_due(&mut self, now: Instant, woken: &mut Vec<Waker>, exact: bool) {
+        let now_nanos = self.nanos(now);
+        let now = now_nanos / NANOS_PER_TICK;
         self.fire_list(DUE, woken);
+        let mut next = None;
         while let Some((list, due)) = wheel::next_due(&self.occupied, self.elapsed) {
             if due > now {
+                next = Some((list, due));
                 break;
             }
             self.elapsed = due;
             self.fire_list(list, woken);
         }
         self.elapsed = self.elapsed.max(now);
+        if let Some((list, due)) = next.filter(|&(_, due)| exact && due == now + 1) {
+            debug_assert_eq!(due, now + 1);
+            self.fire_reached(list, now_nanos, woken);
+        }
+    }
+
+    /// Fires the timers of list `index` whose exact deadline is at or before `now_nanos`,
+    /// leaving the others where they are.
+    fn fire_reached(&mut self, index: usize, now_nanos: u64, woken: &mut Vec<Waker>) {
+        let mut due = std::mem::take(&mut self.scratch);
+        let mut key = self.lists[index].head;
+        while key != NIL {
+            let entry = &self.entries[key];
+            if entry.deadline <= now_nanos {
+                due.push((entry.deadline, entry.seq, key));
+            }
+            key = entry.next;
+        }
+        due.sort_unstable();
+        for &(_, _, key) in &due {
+            self.unlink(key);
+            woken.extend(self.entries.remove_at(key).map(|entry| entry.waker));
+        }
+        due.clear();
+        self.scratch = due;
+    }
+
+    /// The earliest exact deadline of any pending timer (for a paused clock to jump to).
+    /// O(timers in one slot): the lowest occupied level's next slot holds the earliest.
+    pub(crate) fn next_timer(&self) -> Option<Instant> {
+        let index = if self.lists[DUE].head != NIL {
+            DUE
+        } else {
+            wheel::next_due(&self.occupied, self.elapsed)?.0
+        };
+        let mut earliest = u64::MAX;
+        let mut key = self.lists[index].head;
+        while key != NIL {
+            let entry = &self.entries[key];
+            earliest = earliest.min(entry.deadline);
+            key = entry.next;
+        }
+        self.origin.checked_add(Duration::from_nanos(earliest))
+    }
+
+    /// The instant tick 0 starts at: when the store was made.
+    pub(crate) fn origin(&self) -> Instant {
+        self.origin
     }
 
     /// How many timers are pending.

@@ -172,7 +172,7 @@ fn run(seed0: u64, rounds: usize, mode: u32) {
         } // skip firing: elapsed lags
         let now = o + Duration::from_nanos(clock);
         let mut woken = Vec::new();
-        t.fire_due(now, &mut woken);
+        t.fire_due(now, &mut woken, false);
         woken.into_iter().for_each(Waker::wake);
         let fired = std::mem::take(&mut *log.lock().unwrap());
         let now_ms = clock / 1_000_000;
@@ -260,7 +260,7 @@ fn a_fired_id_never_names_a_later_timer() {
         .insert(o, o + Duration::from_millis(1), waker(1, &log))
         .unwrap();
     let mut woken = Vec::new();
-    t.fire_due(o + Duration::from_millis(1), &mut woken);
+    t.fire_due(o + Duration::from_millis(1), &mut woken, false);
     assert_eq!(woken.len(), 1, "`a` fired");
     // Every generation of `a`'s index but the last came and went.
     t.entries.age(a.index(), u64::from(u32::MAX) - 2);
@@ -293,7 +293,7 @@ fn a_deadline_past_584_years_never_fires_early() {
     };
     t.insert(o, d, waker(1, &log)).unwrap();
     let mut woken = Vec::new();
-    t.fire_due(now, &mut woken);
+    t.fire_due(now, &mut woken, false);
     assert!(woken.is_empty(), "a 1000-year deadline fired at 600 years");
 }
 
@@ -308,7 +308,7 @@ fn timers_overdue_when_stored_fire_in_deadline_order() {
     t.insert(now, o + Duration::from_millis(10), waker(2, &log))
         .unwrap();
     let mut woken = Vec::new();
-    t.fire_due(now, &mut woken);
+    t.fire_due(now, &mut woken, false);
     woken.into_iter().for_each(Waker::wake);
     assert_eq!(*log.lock().unwrap(), vec![2, 1], "B-tree order");
 }

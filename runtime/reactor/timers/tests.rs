@@ -39,7 +39,7 @@ fn ms(n: u64) -> Duration {
 /// Fires what is due at `now` and returns the labels, in firing order.
 fn fire(timers: &mut Timers, now: Instant, log: &Arc<Mutex<Vec<u64>>>) -> Vec<u64> {
     let mut woken = Vec::new();
-    timers.fire_due(now, &mut woken);
+    timers.fire_due(now, &mut woken, false);
     woken.into_iter().for_each(Waker::wake);
     std::mem::take(&mut *log.lock().unwrap())
 }
