@@ -67,6 +67,8 @@ mod seek;
 pub(crate) mod source;
 mod split;
 mod stdio;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod traits;
 mod util;
 mod write;
@@ -86,6 +88,8 @@ pub use split::{split, ReadHalf, WriteHalf};
 /// std's I/O error types, under the paths tokio programs use (`corio::io::Result`).
 pub use std::io::{Error, ErrorKind, Result};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
+#[cfg(feature = "tokio-io")]
+pub use tokio_io::{FromTokio, TokioCompat};
 pub use traits::{AsyncRead, AsyncWrite};
 pub use util::{empty, repeat, sink, Empty, Repeat, Sink};
 pub use write::{Close, Flush, Write, WriteAll, WriteInt};
