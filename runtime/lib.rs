@@ -39,6 +39,7 @@
 //! | [`net`] | `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream` |
 //! | [`time`] | `sleep` over the reactor's timers |
 //! | [`task`] | `spawn`, `spawn_local`, `spawn_blocking`, `yield_now`, `JoinHandle`, `JoinSet`, `AbortHandle`, `LocalSet` |
+//! | [`process`] | `Command`, `Child` and its pipes: child processes, exits seen through a pidfd or `SIGCHLD` |
 //! | [`signal`] | `ctrl_c`, `signal(kind)`: Unix signals as streams, through a self-pipe |
 //! | [`sync`] | channels (`mpsc`, `broadcast`, `oneshot`), `Mutex`, `Semaphore`, `Notify` |
 //! | [`metrics`] | counters: tasks, polls, wakes, reactor waits and events |
@@ -64,6 +65,8 @@ mod key;
 mod macros;
 pub mod metrics;
 pub mod net;
+/// Child processes: `Command`, `Child`, and the child's pipes as async streams.
+pub mod process;
 mod reactor;
 pub mod runtime;
 pub mod signal;

@@ -7,8 +7,7 @@
 //!
 //! A blanket `impl<T: corio::io::AsyncRead> tokio::io::AsyncRead for T` would overlap
 //! tokio's own impls for `&mut T`, `Box<T>` and `Pin<P>`, so the types are listed here;
-//! [`TokioCompat`](super::TokioCompat) covers any other type. Process pipes
-//! (`corio::process`) are not listed here: their impls belong beside that module.
+//! [`TokioCompat`](super::TokioCompat) covers any other type.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -95,7 +94,8 @@ tokio_write!([K: StreamKind] net::WriteHalf<'_, StreamSocket<K>>);
 tokio_read!([K: StreamKind] OwnedReadHalf<StreamSocket<K>>);
 tokio_write!([K: StreamKind] OwnedWriteHalf<StreamSocket<K>>);
 
-// Any fd made async, files, the process's standard streams, the in-memory pipe.
+// Any fd made async, files, the process's standard streams, the in-memory pipe, a child's
+// pipes.
 tokio_read!([T: AsRawFd] AsyncFd<T>);
 tokio_write!([T: AsRawFd] AsyncFd<T>);
 tokio_read!([] File);
@@ -105,6 +105,9 @@ tokio_write!([] Stdout);
 tokio_write!([] Stderr);
 tokio_read!([] DuplexStream);
 tokio_write!([] DuplexStream);
+tokio_write!([] crate::process::ChildStdin);
+tokio_read!([] crate::process::ChildStdout);
+tokio_read!([] crate::process::ChildStderr);
 
 // The buffers, the halves of `io::split`, and the combinators.
 tokio_read!([R: AsyncRead] BufReader<R>);
