@@ -40,7 +40,8 @@
 //! corio's `Send + Sync` [`corio::time::Sleep`] with hyper's trait on it.
 //!
 //! `examples/hello.rs` is a runnable server (HTTP/1.1, or HTTP/2 with `--http2`);
-//! `tests/` drive it with hyper's client and with `ureq`.
+//! `examples/axum.rs` serves an axum `Router` through hyper-util; `tests/` drive both
+//! with hyper's client and with `ureq`.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations)]
