@@ -43,6 +43,8 @@ pub struct Metrics {
     pub slow_polls: u64,
     /// Sockets and fds registered with the reactor now.
     pub registered_sources: usize,
+    /// Timers armed now (neither fired nor cancelled): what tests of cancellation check.
+    pub timers_pending: usize,
 }
 
 /// The counters of the runtime running on this thread; `None` outside one.

@@ -179,6 +179,7 @@ impl Core {
             reactor_events,
             slow_polls: self.counters.slow_polls.get(),
             registered_sources: self.reactor.registered(),
+            timers_pending: self.reactor.pending_timers(),
         }
     }
 
@@ -356,7 +357,9 @@ impl Drop for Core {
         self.shared.close();
         // Drop each pending task on this thread; a panic in a future's Drop (or in its
         // payload's) must not stop the others from being dropped. `Task`'s drop tells their
-        // handles "cancelled".
+        // handles "cancelled". With the reactor entered, a task's `Sleep` finds its home
+        // and removes its timer there, rather than posting to the inbox (`time/sleep.rs`).
+        let _reactor = reactor::enter(self.reactor.clone());
         let tasks: Vec<Task> = self.tasks.get_mut().drain();
         for task in tasks {
             drop_contained(task);

@@ -117,9 +117,13 @@ pub(crate) fn current() -> io::Result<Rc<Reactor>> {
         })
 }
 
-/// Makes `reactor` this thread's current one until the guard drops.
+/// Makes `reactor` this thread's current one until the guard drops (nothing, while the
+/// thread's locals are being torn down).
 pub(crate) fn enter(reactor: Rc<Reactor>) -> EnterGuard {
-    let previous = CURRENT.with(|c| c.replace(Some(reactor)));
+    let previous = CURRENT
+        .try_with(|c| c.replace(Some(reactor)))
+        .ok()
+        .flatten();
     EnterGuard { previous }
 }
 

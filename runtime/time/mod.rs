@@ -28,21 +28,6 @@ pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Duration;
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
-/// How many timers the runtime on this thread has pending (armed and neither fired nor
-/// cancelled); 0 outside a runtime. A diagnostic, and what tests of cancellation check.
-///
-/// ```
-/// use corio::time::{sleep, Duration};
-/// corio::block_on(async {
-///     let sleep = sleep(Duration::from_secs(60));
-///     let _ = corio::time::timeout(Duration::from_millis(1), sleep).await; // armed, then dropped
-///     assert_eq!(corio::time::pending_timers(), 0);
-/// });
-/// ```
-pub fn pending_timers() -> usize {
-    crate::reactor::with_current(|reactor| reactor.map_or(0, |r| r.pending_timers()))
-}
-
 /// Errors of the time utilities, under tokio's path (`corio::time::error::Elapsed`).
 ///
 /// tokio also has `time::error::Error`, for a timer failing because its runtime shut down
