@@ -1,5 +1,6 @@
 //! `corio::process` with exits seen through pidfds (Linux ≥ 5.3): the shared tests in
 //! `process_common/`, plus a check that pidfds are what is used.
+#![cfg(feature = "macros")] // written in tokio's style, with #[corio::test]
 
 mod process_common;
 mod util;

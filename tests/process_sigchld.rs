@@ -1,6 +1,7 @@
 //! `corio::process` with the `SIGCHLD` fallback forced (`CORIO_PROCESS_WAIT=sigchld`, as
 //! on kernels without `pidfd_open`): the shared tests in `process_common/`, plus a check
 //! that no pidfd is ever opened.
+#![cfg(feature = "macros")] // written in tokio's style, with #[corio::test]
 
 mod process_common;
 mod util;

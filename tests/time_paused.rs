@@ -156,6 +156,7 @@ fn tcp_echo_completes_while_paused() {
 }
 
 /// The attribute starts the runtime paused: an hour's sleep returns at once.
+#[cfg(feature = "macros")]
 #[corio::test(start_paused = true)]
 async fn the_test_attribute_starts_paused() {
     let wall = std::time::Instant::now();
