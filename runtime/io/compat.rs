@@ -50,6 +50,15 @@ macro_rules! futures_write {
             }
 
             #[inline]
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                <Self as AsyncWrite>::poll_write_vectored(self, cx, bufs)
+            }
+
+            #[inline]
             fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
                 <Self as AsyncWrite>::poll_flush(self, cx)
             }

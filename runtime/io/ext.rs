@@ -1,8 +1,10 @@
 //! `AsyncReadExt` and `AsyncWriteExt`: the methods application code awaits.
 
+use std::io::IoSlice;
+
 use super::adapters::{Chain, Take};
 use super::read::{Read, ReadBuf, ReadExact, ReadInt, ReadToEnd, ReadToString};
-use super::write::{Close, Flush, Write, WriteAll, WriteInt};
+use super::write::{Close, Flush, Write, WriteAll, WriteInt, WriteVectored};
 use super::{AsyncRead, AsyncWrite};
 
 /// `AsyncReadExt` methods reading one integer of `$ty` with `$decode` (`from_be_bytes` or
@@ -219,6 +221,19 @@ pub trait AsyncWriteExt: AsyncWrite {
         Self: Unpin,
     {
         Write { writer: self, buf }
+    }
+
+    /// Writes some of `bufs`, in order, as one write of their concatenation would; returns
+    /// how many bytes were accepted in all (sockets: one `sendmsg`; see
+    /// [`AsyncWrite::poll_write_vectored`]).
+    ///
+    /// # Cancel safety
+    /// Cancellation safe, as [`write`](Self::write).
+    fn write_vectored<'a, 'b>(&'a mut self, bufs: &'a [IoSlice<'b>]) -> WriteVectored<'a, 'b, Self>
+    where
+        Self: Unpin,
+    {
+        WriteVectored { writer: self, bufs }
     }
 
     /// Writes all of `buf`, waiting for buffer space as often as needed.

@@ -92,4 +92,4 @@ pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use tokio_io::{FromTokio, TokioCompat};
 pub use traits::{AsyncRead, AsyncWrite};
 pub use util::{empty, repeat, sink, Empty, Repeat, Sink};
-pub use write::{Close, Flush, Write, WriteAll, WriteInt};
+pub use write::{Close, Flush, Write, WriteAll, WriteInt, WriteVectored};

@@ -220,6 +220,27 @@ impl<T: AsRawFd> Source<T> {
         self.send_now(cx, buf)
     }
 
+    /// Writes several buffers with one `sendmsg`; readiness as [`poll_send`](Self::poll_send).
+    pub(crate) fn poll_send_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len: usize = bufs.iter().map(|b| b.len()).sum();
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        if !self.registration.is_ready(Direction::Write) {
+            return self.registration.park(cx, Direction::Write).map(Err);
+        }
+        let send = |io: &T| crate::sys::socket::send_vectored(io.as_raw_fd(), bufs);
+        let n = ready!(self.poll_io(cx, Direction::Write, send))?;
+        if n < len {
+            self.registration.clear_readiness(Direction::Write, false);
+        }
+        Poll::Ready(Ok(n))
+    }
+
     #[inline(never)]
     fn send_now(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if buf.is_empty() {

@@ -1,6 +1,6 @@
 //! `AsyncRead` and `AsyncWrite`.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::ops::DerefMut;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -27,6 +27,29 @@ pub trait AsyncWrite {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>>;
+
+    /// Writes from several buffers in order, as one write would their concatenation,
+    /// returning how many bytes were accepted in all. Sockets do it in one system call
+    /// (`sendmsg`), so a header and a body, or several TLS records, leave together; the
+    /// default writes the first non-empty buffer with [`poll_write`](Self::poll_write).
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let buf = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &**b);
+        self.poll_write(cx, buf)
+    }
+
+    /// Whether [`poll_write_vectored`](Self::poll_write_vectored) writes more than the
+    /// first buffer at a time (callers may then gather small pieces instead of copying
+    /// them together).
+    fn is_write_vectored(&self) -> bool {
+        false
+    }
 
     /// Pushes out anything buffered in user space.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
@@ -56,6 +79,16 @@ macro_rules! deref_async_write {
             buf: &[u8],
         ) -> Poll<io::Result<usize>> {
             Pin::new(&mut **self).poll_write(cx, buf)
+        }
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut **self).poll_write_vectored(cx, bufs)
+        }
+        fn is_write_vectored(&self) -> bool {
+            (**self).is_write_vectored()
         }
         fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
             Pin::new(&mut **self).poll_flush(cx)
@@ -107,6 +140,16 @@ where
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         self.get_mut().as_mut().poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().as_mut().poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        (**self).is_write_vectored()
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.get_mut().as_mut().poll_flush(cx)

@@ -24,6 +24,23 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Write<'_, W> {
     }
 }
 
+/// Future of [`AsyncWriteExt::write_vectored`](super::AsyncWriteExt::write_vectored).
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct WriteVectored<'a, 'b, W: ?Sized> {
+    pub(super) writer: &'a mut W,
+    pub(super) bufs: &'a [std::io::IoSlice<'b>],
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteVectored<'_, '_, W> {
+    type Output = io::Result<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        Pin::new(&mut *this.writer).poll_write_vectored(cx, this.bufs)
+    }
+}
+
 /// Future of [`AsyncWriteExt::write_all`](super::AsyncWriteExt::write_all).
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]

@@ -3,7 +3,7 @@
 //! halves for two tasks on one thread. Each half reads or writes through the same
 //! `Source` call as the stream's own `AsyncRead`/`AsyncWrite`.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
@@ -86,6 +86,18 @@ impl<K: StreamKind> AsyncWrite for WriteHalf<'_, StreamSocket<K>> {
         self.0.source.poll_send(cx, buf)
     }
 
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.0.source.poll_send_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
@@ -102,6 +114,18 @@ impl<K: StreamKind> AsyncWrite for OwnedWriteHalf<StreamSocket<K>> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         self.0.source.poll_send(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.0.source.poll_send_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -179,6 +179,24 @@ pub(crate) fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     cvt_ssize(unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), SEND_FLAGS) })
 }
 
+/// The most buffers one `sendmsg` takes: `UIO_MAXIOV` on Linux, `IOV_MAX` on the BSDs
+/// and macOS, 1024 on each.
+const MAX_IOVECS: usize = 1024;
+
+/// `sendmsg` of several buffers in one call, with `send`'s flags. At most [`MAX_IOVECS`]
+/// buffers go per call (the caller sees a short write and sends the rest next time).
+pub(crate) fn send_vectored(fd: RawFd, bufs: &[std::io::IoSlice<'_>]) -> io::Result<usize> {
+    // SAFETY: an all-zero msghdr is valid: no name, no control data, no flags.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    // `IoSlice` is guaranteed ABI-compatible with `iovec` on Unix; the kernel only reads
+    // the buffers (the `*mut` is the C type's, not a licence to write).
+    msg.msg_iov = bufs.as_ptr().cast_mut().cast();
+    msg.msg_iovlen = bufs.len().min(MAX_IOVECS) as _;
+    // SAFETY: `msg` points at `msg_iovlen` valid iovecs that outlive the call, each
+    // describing a live buffer the kernel reads at most its length of.
+    cvt_ssize(unsafe { libc::sendmsg(fd, &msg, SEND_FLAGS) })
+}
+
 /// `shutdown` one or both halves.
 pub(crate) fn shutdown(fd: RawFd, how: Shutdown) -> io::Result<()> {
     let how = match how {

@@ -2,8 +2,8 @@
 //!
 //! Each impl forwards to the type's corio impl of the same trait (`poll_shutdown` is
 //! corio's `poll_close`: `shutdown(Write)` for a socket, a flush for stdout), so a stream
-//! used through tokio's traits behaves exactly as through corio's. The vectored methods
-//! keep tokio's defaults (the first non-empty buffer), as corio has no vectored I/O.
+//! used through tokio's traits behaves exactly as through corio's, vectored writes
+//! included (one `sendmsg` on sockets).
 //!
 //! A blanket `impl<T: corio::io::AsyncRead> tokio::io::AsyncRead for T` would overlap
 //! tokio's own impls for `&mut T`, `Box<T>` and `Pin<P>`, so the types are listed here;
@@ -49,6 +49,20 @@ macro_rules! tokio_write {
                 buf: &[u8],
             ) -> Poll<io::Result<usize>> {
                 <Self as AsyncWrite>::poll_write(self, cx, buf)
+            }
+
+            #[inline]
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                <Self as AsyncWrite>::poll_write_vectored(self, cx, bufs)
+            }
+
+            #[inline]
+            fn is_write_vectored(&self) -> bool {
+                <Self as AsyncWrite>::is_write_vectored(self)
             }
 
             #[inline]
