@@ -109,12 +109,7 @@ pub trait AsyncBufReadExt: AsyncBufRead {
     where
         Self: Unpin,
     {
-        ReadUntil {
-            reader: self,
-            delimiter: byte,
-            buf,
-            read: 0,
-        }
+        ReadUntil::new(self, byte, buf)
     }
 
     /// Appends one line, `\n` included (and a `\r` before it, if any), to `buf`; returns how

@@ -42,15 +42,14 @@ impl<'a, R: AsyncBufRead + Unpin + ?Sized> Future for FillBuf<'a, R> {
     }
 }
 
-/// Appends to `buf` up to and including `delimiter`, or up to end of stream; `read` counts
-/// the bytes appended across calls. Returns (and resets) the count when done.
+/// Appends to `buf` up to and including `delimiter`, or up to end of stream. Callers that
+/// report a count take it from `buf`'s length: every byte consumed has been appended.
 fn poll_read_until<R: AsyncBufRead + ?Sized>(
     mut reader: Pin<&mut R>,
     cx: &mut Context<'_>,
     delimiter: u8,
     buf: &mut Vec<u8>,
-    read: &mut usize,
-) -> Poll<io::Result<usize>> {
+) -> Poll<io::Result<()>> {
     loop {
         let available = ready!(reader.as_mut().poll_fill_buf(cx))?;
         let (used, done) = match find_byte(delimiter, available) {
@@ -59,9 +58,8 @@ fn poll_read_until<R: AsyncBufRead + ?Sized>(
         };
         buf.extend_from_slice(&available[..used]);
         reader.as_mut().consume(used);
-        *read += used;
         if done {
-            return Poll::Ready(Ok(std::mem::take(read)));
+            return Poll::Ready(Ok(()));
         }
     }
 }
@@ -79,10 +77,23 @@ fn find_byte(byte: u8, haystack: &[u8]) -> Option<usize> {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadUntil<'a, R: ?Sized> {
-    pub(super) reader: &'a mut R,
-    pub(super) delimiter: u8,
-    pub(super) buf: &'a mut Vec<u8>,
-    pub(super) read: usize,
+    reader: &'a mut R,
+    delimiter: u8,
+    buf: &'a mut Vec<u8>,
+    /// `buf`'s length when the call began.
+    start: usize,
+}
+
+impl<'a, R: ?Sized> ReadUntil<'a, R> {
+    pub(super) fn new(reader: &'a mut R, delimiter: u8, buf: &'a mut Vec<u8>) -> Self {
+        let start = buf.len();
+        ReadUntil {
+            reader,
+            delimiter,
+            buf,
+            start,
+        }
+    }
 }
 
 impl<R: AsyncBufRead + Unpin + ?Sized> Future for ReadUntil<'_, R> {
@@ -90,13 +101,13 @@ impl<R: AsyncBufRead + Unpin + ?Sized> Future for ReadUntil<'_, R> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        poll_read_until(
+        ready!(poll_read_until(
             Pin::new(&mut *this.reader),
             cx,
             this.delimiter,
-            this.buf,
-            &mut this.read,
-        )
+            this.buf
+        ))?;
+        Poll::Ready(Ok(this.buf.len() - this.start))
     }
 }
 
@@ -116,9 +127,8 @@ pub struct ReadLine<'a, R: ?Sized> {
     buf: &'a mut String,
     /// The string's bytes, then the line's bytes appended.
     bytes: Vec<u8>,
-    /// The string's length when the call began.
+    /// The string's length when the call began; `usize::MAX` once done.
     start: usize,
-    read: usize,
 }
 
 impl<'a, R: ?Sized> ReadLine<'a, R> {
@@ -130,7 +140,6 @@ impl<'a, R: ?Sized> ReadLine<'a, R> {
             buf,
             bytes,
             start,
-            read: 0,
         }
     }
 
@@ -155,10 +164,10 @@ impl<R: AsyncBufRead + Unpin + ?Sized> Future for ReadLine<'_, R> {
             Pin::new(&mut *this.reader),
             cx,
             b'\n',
-            &mut this.bytes,
-            &mut this.read,
+            &mut this.bytes
         ));
         let start = this.start;
+        let result = result.map(|()| this.bytes.len() - start);
         let valid = std::str::from_utf8(&this.bytes[start..]).is_ok();
         let outcome = match (result, valid) {
             (Ok(n), true) => Ok(n),
@@ -203,7 +212,6 @@ pin_project! {
         // The line read so far, kept across polls (this is what makes `next_line`
         // cancellation safe).
         bytes: Vec<u8>,
-        read: usize,
     }
 }
 
@@ -212,7 +220,6 @@ impl<R> Lines<R> {
         Lines {
             reader,
             bytes: Vec::new(),
-            read: 0,
         }
     }
 
@@ -262,27 +269,31 @@ impl<R: AsyncBufRead> Lines<R> {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<Option<String>>> {
         let me = self.project();
-        let n = ready!(poll_read_until(me.reader, cx, b'\n', me.bytes, me.read))?;
-        if n == 0 && me.bytes.is_empty() {
+        ready!(poll_read_until(me.reader, cx, b'\n', me.bytes))?;
+        // Done with nothing read: end of stream (a line read holds at least its `\n`).
+        if me.bytes.is_empty() {
             return Poll::Ready(Ok(None));
         }
-        let line = std::mem::take(me.bytes);
-        let mut end = line.len();
-        if line.last() == Some(&b'\n') {
-            end -= 1;
-            if end > 0 && line[end - 1] == b'\r' {
-                end -= 1;
+        let mut line = std::mem::take(me.bytes);
+        let ending: &[u8] = match line.as_slice() {
+            [.., b'\r', b'\n'] => b"\r\n",
+            [.., b'\n'] => b"\n",
+            _ => b"",
+        };
+        line.truncate(line.len() - ending.len());
+        // Validated without its ending (ASCII, so it changes nothing about the rest); an
+        // invalid line is handed back whole, ending included.
+        Poll::Ready(match String::from_utf8(line) {
+            Ok(line) => Ok(Some(line)),
+            Err(e) => {
+                let mut whole = e.into_bytes();
+                whole.extend_from_slice(ending);
+                Err(match String::from_utf8(whole) {
+                    Err(e) => invalid_utf8(e),
+                    Ok(_) => io::Error::new(io::ErrorKind::InvalidData, "line is not UTF-8"),
+                })
             }
-        }
-        // Validated with its line ending, so an invalid line is handed back whole.
-        match String::from_utf8(line) {
-            Ok(mut line) => {
-                // `end` is a char boundary: only ASCII `\r\n` follows it.
-                line.truncate(end);
-                Poll::Ready(Ok(Some(line)))
-            }
-            Err(e) => Poll::Ready(Err(invalid_utf8(e))),
-        }
+        })
     }
 }
 
@@ -297,7 +308,6 @@ pin_project! {
         delimiter: u8,
         // The segment read so far, kept across polls.
         bytes: Vec<u8>,
-        read: usize,
     }
 }
 
@@ -307,7 +317,6 @@ impl<R> Split<R> {
             reader,
             delimiter,
             bytes: Vec::new(),
-            read: 0,
         }
     }
 }
@@ -330,14 +339,9 @@ impl<R: AsyncBufRead> Split<R> {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<Option<Vec<u8>>>> {
         let me = self.project();
-        let n = ready!(poll_read_until(
-            me.reader,
-            cx,
-            *me.delimiter,
-            me.bytes,
-            me.read
-        ))?;
-        if n == 0 && me.bytes.is_empty() {
+        ready!(poll_read_until(me.reader, cx, *me.delimiter, me.bytes))?;
+        // Done with nothing read: end of stream (a segment read holds its separator).
+        if me.bytes.is_empty() {
             return Poll::Ready(Ok(None));
         }
         let mut segment = std::mem::take(me.bytes);
