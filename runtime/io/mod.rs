@@ -73,6 +73,8 @@ mod traits;
 mod util;
 mod write;
 
+/// The direction a socket's `try_io`/`async_io` waits on, under tokio's path.
+pub use crate::sys::Interest;
 pub use adapters::{Chain, Take};
 pub use async_fd::AsyncFd;
 pub use buf_read::{AsyncBufRead, AsyncBufReadExt};

@@ -7,6 +7,20 @@ use std::task::{ready, Context, Poll};
 
 use crate::coop;
 use crate::reactor::{Assume, Direction, Registration, Waiter};
+use crate::sys::Interest;
+
+/// The one direction `interest` names, for the public `try_io`/`async_io` of sockets,
+/// which run a system call of the caller's own under one direction's readiness.
+pub(crate) fn direction(interest: Interest) -> io::Result<Direction> {
+    match (interest.is_readable(), interest.is_writable()) {
+        (true, false) => Ok(Direction::Read),
+        (false, true) => Ok(Direction::Write),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "try_io/async_io take Interest::READABLE or Interest::WRITABLE, not both",
+        )),
+    }
+}
 
 /// What a short `recv` (fewer bytes than the buffer holds) proves about a stream socket's
 /// receive queue; each stream family names its own (`StreamKind::SHORT_READ` in

@@ -17,10 +17,10 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use crate::io::source::{ShortRead, Source};
+use crate::io::source::{direction, ShortRead, Source};
 use crate::io::{AsyncRead, AsyncWrite};
 use crate::reactor::{Assume, Direction};
-use crate::sys::socket;
+use crate::sys::{socket, Interest};
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 
@@ -95,6 +95,39 @@ impl<K: StreamKind> StreamSocket<K> {
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.source
             .try_io(Direction::Write, |s| socket::send(s.as_raw_fd(), buf))
+    }
+
+    /// Runs `f`, a system call of the caller's own on this socket (`sendfile`, `splice`,
+    /// a `recv` with flags), if the stream is known ready for `interest`; otherwise
+    /// `WouldBlock` without calling it. A `WouldBlock` from `f` clears that readiness, so
+    /// the next wait parks until the kernel reports the socket ready again: `f` must be
+    /// the call that would block, on this socket's fd. tokio's `try_io`.
+    ///
+    /// `interest` is [`Interest::READABLE`] or [`Interest::WRITABLE`]; both at once is
+    /// `InvalidInput` (tokio accepts both: corio tracks and clears each direction on its
+    /// own, so a call must say which one its `WouldBlock` is about).
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.source.try_io(direction(interest)?, |_| f())
+    }
+
+    /// Waits until the stream is ready for `interest`, then runs `f`; after each
+    /// `WouldBlock` from `f` clears readiness and waits again, and after `Interrupted`
+    /// retries, until `f` returns anything else: tokio's `async_io`, the waiting form of
+    /// [`try_io`](Self::try_io) (same rule for `interest`).
+    ///
+    /// # Cancel safety
+    /// Cancellation safe as far as corio goes: dropped before `f` succeeds, it has done
+    /// nothing but the calls that would block.
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.source.io(direction(interest)?, |_| f()).await
     }
 
     /// This end's address: a `std::net::SocketAddr` for TCP, a

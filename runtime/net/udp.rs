@@ -9,8 +9,9 @@ use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::task::{Context, Poll};
 
-use crate::io::source::Source;
+use crate::io::source::{direction, Source};
 use crate::reactor::{Assume, Direction};
+use crate::sys::Interest;
 
 use super::addr::{each_addr, first_addr, ToSocketAddrs};
 
@@ -184,6 +185,28 @@ impl UdpSocket {
     /// Waits until a datagram may be sent; follow with a `try_send*`.
     pub async fn writable(&self) -> io::Result<()> {
         self.source.ready(Direction::Write).await
+    }
+
+    /// Runs `f`, a system call of the caller's own on this socket (`sendmsg` with
+    /// control data, `recvmmsg`), if the socket is known ready for `interest`, as
+    /// [`TcpStream::try_io`](crate::net::TcpStream::try_io) does: a `WouldBlock` from `f`
+    /// clears that readiness. tokio's `try_io`.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.source.try_io(direction(interest)?, |_| f())
+    }
+
+    /// Waits for `interest` and runs `f` until it does not return `WouldBlock`, as
+    /// [`TcpStream::async_io`](crate::net::TcpStream::async_io) does. tokio's `async_io`.
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.source.io(direction(interest)?, |_| f()).await
     }
 
     /// Allows sending to broadcast addresses (`SO_BROADCAST`).
