@@ -9,120 +9,17 @@
 //! acquire load.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-// ---------------------------------------------------------------------------------------
-// From the kernel's include/uapi/linux/io_uring.h. The libc crate has the syscall numbers
-// (SYS_io_uring_setup, SYS_io_uring_enter) but none of these types or constants, so they
-// are declared here, field for field. Opcodes are positions in `enum io_uring_op`.
-// ---------------------------------------------------------------------------------------
+use super::abi::*;
 
-/// `IORING_OP_ACCEPT` (Linux 5.5).
-pub const OP_ACCEPT: u8 = 13;
-/// `IORING_OP_SEND` (Linux 5.6).
-pub const OP_SEND: u8 = 26;
-/// `IORING_OP_RECV` (Linux 5.6).
-pub const OP_RECV: u8 = 27;
-/// `IORING_OP_NOP`.
-const OP_NOP: u8 = 0;
-
-const IORING_OFF_SQ_RING: libc::off_t = 0;
-const IORING_OFF_SQES: libc::off_t = 0x1000_0000;
-const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
-/// SQ and CQ rings share one mapping (5.4).
-const IORING_FEAT_SINGLE_MMAP: u32 = 1 << 0;
-/// Completions are never dropped when the CQ ring is full (5.5).
-const IORING_FEAT_NODROP: u32 = 1 << 1;
-/// Socket operations wait for readiness internally instead of in a worker thread (5.7).
-const IORING_FEAT_FAST_POLL: u32 = 1 << 5;
-
-/// `struct io_sqring_offsets`: where each SQ ring field sits in the mapping.
-#[repr(C)]
-#[derive(Default)]
-struct SqOffsets {
-    head: u32,
-    tail: u32,
-    ring_mask: u32,
-    ring_entries: u32,
-    flags: u32,
-    dropped: u32,
-    array: u32,
-    resv1: u32,
-    user_addr: u64,
-}
-
-/// `struct io_cqring_offsets`: where each CQ ring field sits in the mapping.
-#[repr(C)]
-#[derive(Default)]
-struct CqOffsets {
-    head: u32,
-    tail: u32,
-    ring_mask: u32,
-    ring_entries: u32,
-    overflow: u32,
-    cqes: u32,
-    flags: u32,
-    resv1: u32,
-    user_addr: u64,
-}
-
-/// `struct io_uring_params`: in, flags; out, sizes, features and the offsets above.
-#[repr(C)]
-#[derive(Default)]
-struct Params {
-    sq_entries: u32,
-    cq_entries: u32,
-    flags: u32,
-    sq_thread_cpu: u32,
-    sq_thread_idle: u32,
-    features: u32,
-    wq_fd: u32,
-    resv: [u32; 3],
-    sq_off: SqOffsets,
-    cq_off: CqOffsets,
-}
-
-/// `struct io_uring_sqe`, its unions flattened to the members this server uses.
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub struct Sqe {
-    pub opcode: u8,
-    pub flags: u8,
-    pub ioprio: u16,
-    pub fd: i32,
-    pub off: u64,
-    /// Buffer address (recv, send) or sockaddr pointer (accept).
-    pub addr: u64,
-    /// Buffer length.
-    pub len: u32,
-    /// `msg_flags` for send and recv, `accept_flags` for accept.
-    pub op_flags: u32,
-    /// Ours: comes back unchanged in the completion.
-    pub user_data: u64,
-    pub buf_index: u16,
-    pub personality: u16,
-    pub splice_fd_in: i32,
-    pub addr3: u64,
-    pub pad2: u64,
-}
-
-/// `struct io_uring_cqe`: which submission (`user_data`) and its result (`res`: what the
-/// syscall would return, or `-errno`).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct Cqe {
-    pub user_data: u64,
-    pub res: i32,
-    pub flags: u32,
-}
-
-const _: () = assert!(std::mem::size_of::<Params>() == 120);
-const _: () = assert!(std::mem::size_of::<Sqe>() == 64);
-const _: () = assert!(std::mem::size_of::<Cqe>() == 16);
-
-// ---------------------------------------------------------------------------------------
+/// The setup flags asked for first (besides CQSIZE and SUBMIT_ALL, always asked for): one
+/// issuer thread, and completion work deferred to our own `io_uring_enter`.
+const MODERN: u32 = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+/// What replaces [`MODERN`] where the kernel refuses it with `EINVAL` (before Linux 6.1).
+const FALLBACK: u32 = IORING_SETUP_COOP_TASKRUN;
 
 /// An io_uring instance and its mappings (unmapped when dropped; the fd closes after).
 pub struct Ring {
@@ -139,39 +36,80 @@ pub struct Ring {
     cq_mask: u32,
     cqes: *const Cqe,
     fd: OwnedFd,
+    /// The setup flags the kernel accepted, in words (for the start-up line).
+    pub flags: String,
+}
+
+/// "The kernel or sandbox will not do io_uring": `ErrorKind::Unsupported`, which
+/// `server::main` turns into the `io_uring unavailable: ...` line and exit status 2.
+pub fn unsupported(why: String) -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, why)
+}
+
+/// One `io_uring_setup(2)`: the new ring's fd, or the errno.
+fn setup(entries: u32, p: &mut Params) -> io::Result<OwnedFd> {
+    // SAFETY: io_uring_setup reads and writes one `struct io_uring_params`, which `p` is
+    // (same layout, size checked in abi.rs); a non-negative result is a new fd we own.
+    let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, entries, p as *mut Params) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd was just returned to us open, and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 impl Ring {
-    /// Sets up a ring of `entries` submissions (the CQ gets twice as many). Errors that mean
-    /// "this kernel or sandbox will not do io_uring" come back as `ErrorKind::Unsupported`.
-    pub fn new(entries: u32) -> io::Result<Ring> {
-        let unsupported = |why: String| io::Error::new(io::ErrorKind::Unsupported, why);
-        let mut p = Params::default();
-        // SAFETY: io_uring_setup reads and writes one `struct io_uring_params`, which `p` is
-        // (same layout, size checked above); a non-negative result is a new fd we own.
-        let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, entries, &mut p) };
-        if fd < 0 {
-            let e = io::Error::last_os_error();
+    /// Sets up a ring of `entries` submissions and `cq_entries` completions, asking for
+    /// [`MODERN`] and falling back to [`FALLBACK`] on `EINVAL`. Errors that mean "this
+    /// kernel or sandbox will not do io_uring" come back as `ErrorKind::Unsupported`.
+    pub fn new(entries: u32, cq_entries: u32) -> io::Result<Ring> {
+        let base = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+        let mut p = Params {
+            flags: base | MODERN,
+            cq_entries,
+            ..Params::default()
+        };
+        let mut flags = "SINGLE_ISSUER|DEFER_TASKRUN|SUBMIT_ALL|CQSIZE".to_string();
+        let fd = match setup(entries, &mut p) {
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                flags = format!(
+                    "COOP_TASKRUN|SUBMIT_ALL|CQSIZE (SINGLE_ISSUER|DEFER_TASKRUN refused: {e})"
+                );
+                p = Params {
+                    flags: base | FALLBACK,
+                    cq_entries,
+                    ..Params::default()
+                };
+                setup(entries, &mut p)
+            }
+            r => r,
+        };
+        let fd = fd.map_err(|e| {
             let hint = match std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled") {
                 Ok(v) if v.trim() != "0" => format!(" (kernel.io_uring_disabled = {})", v.trim()),
-                _ => " (no io_uring in this kernel, or a seccomp filter forbids it)".into(),
+                _ => match e.raw_os_error() {
+                    Some(libc::ENOMEM) => " (locked-memory limit, ulimit -l, too low)".into(),
+                    Some(libc::EINVAL) => " (kernel too old: Linux 5.19+ needed)".into(),
+                    Some(libc::EPERM) => {
+                        " (forbidden: kernel.io_uring_group, or a seccomp filter)".into()
+                    }
+                    _ => " (no io_uring in this kernel, or a seccomp filter hides it)".into(),
+                },
             };
-            return Err(unsupported(format!("io_uring_setup(2) failed: {e}{hint}")));
-        }
-        // SAFETY: fd was just returned to us open, and nothing else owns it.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+            unsupported(format!("io_uring_setup(2) failed: {e}{hint}"))
+        })?;
         let need = IORING_FEAT_SINGLE_MMAP | IORING_FEAT_NODROP | IORING_FEAT_FAST_POLL;
         if p.features & need != need {
             return Err(unsupported(format!(
-                "kernel too old: io_uring features {:#x} lack {need:#x} (Linux 5.7+ needed)",
+                "kernel too old: io_uring features {:#x} lack {need:#x}",
                 p.features
             )));
         }
         let sq_len = p.sq_off.array as usize + p.sq_entries as usize * 4;
         let cq_len = p.cq_off.cqes as usize + p.cq_entries as usize * std::mem::size_of::<Cqe>();
-        let rings = Mapping::new(&fd, sq_len.max(cq_len), IORING_OFF_SQ_RING)?;
+        let rings = Mapping::new(Some(&fd), sq_len.max(cq_len), IORING_OFF_SQ_RING)?;
         let sqes_len = p.sq_entries as usize * std::mem::size_of::<Sqe>();
-        let sqes = Mapping::new(&fd, sqes_len, IORING_OFF_SQES)?;
+        let sqes = Mapping::new(Some(&fd), sqes_len, IORING_OFF_SQES)?;
         let base = rings.ptr;
         let at = |off: u32| base.wrapping_add(off as usize);
         // SAFETY: the kernel put these fields at these offsets inside the mapping, which
@@ -195,6 +133,7 @@ impl Ring {
                 _rings: rings,
                 sqes,
                 fd,
+                flags,
             }
         };
         ring.probe()
@@ -210,14 +149,15 @@ impl Ring {
                 ..Sqe::default()
             })?
         };
-        self.submit_and_wait(1).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!("io_uring_enter(2) failed: {e}"),
-            )
-        })?;
+        self.submit_and_wait(1)
+            .map_err(|e| unsupported(format!("io_uring_enter(2) failed: {e}")))?;
         while self.pop().is_some() {}
         Ok(self)
+    }
+
+    /// The ring's descriptor, for `io_uring_register(2)`.
+    pub fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
     }
 
     fn sq(&self) -> (&AtomicU32, &AtomicU32) {
@@ -227,13 +167,13 @@ impl Ring {
     }
 
     /// Queues one submission; the kernel sees it at the next `submit_and_wait`. If the SQ
-    /// ring is full, submits what is queued first.
+    /// ring is full, submits what is queued first (an extra syscall; the ring is sized so
+    /// that a turn of this server rarely fills it).
     ///
     /// # Safety
     ///
-    /// Memory the entry points at (a recv or send buffer) is the kernel's from now until
-    /// its completion is popped: it must stay allocated, must not move, and a recv buffer
-    /// must not be read or written by us in the meantime.
+    /// Memory the entry points at (a send buffer) is the kernel's from now until the
+    /// request's last completion is popped: it must stay allocated and unchanged.
     pub unsafe fn push(&mut self, sqe: Sqe) -> io::Result<()> {
         let t = self.sq().1.load(Ordering::Relaxed); // we are the only producer
         let full =
@@ -255,7 +195,9 @@ impl Ring {
     }
 
     /// Hands every queued submission to the kernel and waits until at least `min`
-    /// completions are ready (0: do not wait). One `io_uring_enter` syscall.
+    /// completions are ready (0: do not wait). One `io_uring_enter` syscall. With
+    /// DEFER_TASKRUN this call is also where the kernel finishes receives and sends
+    /// whose data or space arrived meanwhile, and posts their completions.
     pub fn submit_and_wait(&mut self, min: u32) -> io::Result<()> {
         let (head, tail) = self.sq();
         let to_submit = tail
@@ -304,23 +246,31 @@ impl Ring {
     }
 }
 
-/// A shared mapping of part of the ring fd; unmapped on drop.
-struct Mapping {
-    ptr: *mut u8,
+/// A shared mapping, of part of the ring fd or (no fd) of fresh zeroed memory; unmapped
+/// on drop.
+pub struct Mapping {
+    pub ptr: *mut u8,
     len: usize,
 }
 
 impl Mapping {
-    fn new(fd: &OwnedFd, len: usize, offset: libc::off_t) -> io::Result<Mapping> {
-        // SAFETY: a fresh shared mapping chosen by the kernel (null hint), of a region the
-        // kernel defined for this fd; nothing else is touched.
+    /// Maps `len` bytes at `offset` of `fd`, or anonymous memory if `fd` is `None`.
+    pub fn new(fd: Option<&OwnedFd>, len: usize, offset: libc::off_t) -> io::Result<Mapping> {
+        let (raw, kind) = match fd {
+            // The rings are touched at once: fault them in now.
+            Some(fd) => (fd.as_raw_fd(), libc::MAP_SHARED | libc::MAP_POPULATE),
+            // Buffer memory is faulted in as the kernel first fills each buffer.
+            None => (-1, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS),
+        };
+        // SAFETY: a fresh mapping at an address the kernel chooses (null hint), of a region
+        // the kernel defined for this fd or of new memory; nothing else is touched.
         let ptr = unsafe {
             libc::mmap(
                 ptr::null_mut(),
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_POPULATE,
-                fd.as_raw_fd(),
+                kind,
+                raw,
                 offset,
             )
         };
@@ -336,8 +286,8 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        // SAFETY: exactly the region mmap returned; the Ring's raw pointers into it are
-        // dropped along with it and never used again.
+        // SAFETY: exactly the region mmap returned; the raw pointers into it are dropped
+        // along with it and never used again.
         unsafe { libc::munmap(self.ptr.cast(), self.len) };
     }
 }
