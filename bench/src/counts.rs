@@ -54,7 +54,7 @@ fn server_command(me: &Path, server: &str) -> io::Result<(PathBuf, Vec<String>)>
 /// Ends a traced server with SIGTERM (SIGINT may be ignored when the bench itself runs in
 /// the background) and waits for the tool to write its summary. Under strace the server is
 /// the tool's child; under valgrind it is the tool's own process.
-fn terminate(child: &mut Child, server_is_child_of_tool: bool) {
+pub fn terminate(child: &mut Child, server_is_child_of_tool: bool) {
     let pid = child.id();
     let targets: Vec<u32> = if server_is_child_of_tool {
         std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))

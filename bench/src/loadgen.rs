@@ -201,7 +201,7 @@ pub fn run(
 }
 
 /// Writes what the socket takes of `message[from..]`; a full buffer is not an error.
-fn write_some(stream: &mut TcpStream, message: &[u8], from: usize) -> io::Result<usize> {
+pub fn write_some(stream: &mut TcpStream, message: &[u8], from: usize) -> io::Result<usize> {
     match stream.write(&message[from..]) {
         Ok(k) => Ok(k),
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),

@@ -5,6 +5,7 @@
 //! cargo run --release -p corio-bench -- ladder [--quick]   # every ladder rung
 //! cargo run --release -p corio-bench -- micro  [--quick] [--rounds n] [--only spawn,JoinSet]  # executor, timers, tokio-compatible APIs; each run its own process
 //! cargo run --release -p corio-bench -- counts [--quick] [--servers corio,corio-bench,tokio]  # syscalls and instructions per request
+//! cargo run --release -p corio-bench -- rate   [--quick] [--servers ladder_07_epoll,corio] [--conns 1,100] [--rate 20000] [--rounds 5]  # server CPU per request at a fixed offered load
 //! cargo run --release -p corio-bench -- scaling [--quick]  # 1 and 2 event loops on 1 and 2 cores
 //! cargo run --release -p corio-bench -- http   [--quick]   # wrk: the http example vs its tokio port
 //! cargo run --release -p corio-bench -- hyper  [--quick]   # wrk: hyper on corio vs hyper on tokio
@@ -20,6 +21,7 @@ mod loadgen;
 mod micro;
 mod peers;
 mod proc_stats;
+mod rate;
 mod raw_epoll;
 mod report;
 mod rx_stamp;
@@ -102,12 +104,20 @@ fn main() -> ExitCode {
         }),
         Some("micro-one") => micro::run_one(&args[1..]),
         Some("counts") => counts::run(quick, &list(&args, "--servers")),
+        Some("rate") => rate::run(&rate::Options {
+            quick,
+            servers: list(&args, "--servers"),
+            conns: numbers(&args, "--conns"),
+            rate: numbers(&args, "--rate").first().map(|&r| r as u64),
+            rounds: numbers(&args, "--rounds").first().copied(),
+        }),
         Some("http") => http::run(quick),
         Some("hyper") => hyper_bench::main(&args[1..]),
         _ => {
             eprintln!(
-                "usage: corio-bench peers|ladder|micro|counts|scaling|http|hyper [--quick] \
-                 [--servers a,b] [--conns n,m] [--rounds n] (the last three for peers)\n\
+                "usage: corio-bench peers|ladder|micro|counts|rate|scaling|http|hyper [--quick] \
+                 [--servers a,b] [--conns n,m] [--rounds n] (the last three for peers, rate)\n\
+                 rate: server CPU per request at a fixed offered load [--rate N]\n\
                  http: wrk against the http example (corio) and its tokio port\n\
                  hyper: wrk against hyper on corio and on tokio"
             );
