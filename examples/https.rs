@@ -18,6 +18,8 @@
 //! A client that fails the handshake (plain HTTP, garbage, a stall longer than the idle
 //! limit) costs only its own task: the error is logged and the server goes on.
 
+#[path = "http/cache.rs"]
+mod cache;
 #[path = "http/conn.rs"]
 // `conn::serve` (plain TCP) is the http example's entry; this one uses `serve_stream`.
 #[allow(dead_code)]
@@ -26,10 +28,14 @@ mod conn;
 mod disk;
 #[path = "http/files.rs"]
 mod files;
+#[path = "http/reply.rs"]
+mod reply;
 #[path = "http/request.rs"]
 mod request;
 #[path = "http/response.rs"]
 mod response;
+#[path = "http/sendfile.rs"]
+mod sendfile;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -61,6 +67,7 @@ fn run() -> io::Result<()> {
     let acceptor = TlsAcceptor::from(Arc::new(tls_config(&args.cert, &args.key)?));
     let root = files::canonical_root(&args.root)
         .map_err(|e| io::Error::new(e.kind(), format!("--root {}: {e}", args.root.display())))?;
+    cache::configure(cache::Settings::default());
     let config = Rc::new(conn::Config {
         root: Arc::new(root),
         idle: IDLE,

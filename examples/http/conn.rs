@@ -1,11 +1,13 @@
 //! One connection on corio: read heads, answer them in order, stream files, close.
 //!
-//! Only the I/O lives here; what to answer comes from `request.rs`, `response.rs` and
-//! `files.rs`. `bench/src/http/tokio_server.rs` is this file on tokio, line for line.
+//! Only the I/O lives here; what to answer comes from `request.rs`, `response.rs`,
+//! `reply.rs` and the open-file cache (`cache.rs`); misses open through `disk.rs` and
+//! `files.rs` on the blocking pool; bodies go by `sendfile.rs` on a plain TCP socket.
+//! `bench/src/http/tokio_server.rs` is this file on tokio, line for line.
 //! The loop takes any corio stream, so `examples/https.rs` serves TLS streams with it.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,10 +16,14 @@ use corio::net::TcpStream;
 use corio::task::spawn_blocking;
 use corio::time::{timeout, timeout_at};
 
+use super::cache::{self, Key};
 use super::disk;
 use super::files::{self, Refused, CHUNK};
+use super::reply;
+use super::request::conditions::Conditions;
 use super::request::{Input, Method};
 use super::response::{self, Conn, FileRequest, Route, Status};
+use super::sendfile::Socket;
 
 /// After deciding to close: how long to keep reading (and discarding) what the client
 /// still sends, at most [`LINGER_BYTES`] of it, so that our close does not turn into a
@@ -39,11 +45,20 @@ pub struct Config {
 pub async fn serve(stream: TcpStream, config: &Config) -> io::Result<()> {
     // One response goes out in a few large writes; Nagle would only delay its tail.
     stream.set_nodelay(true)?;
-    serve_stream(stream, config).await
+    serve_with(&stream, config, Socket::new(&stream)).await
 }
 
 /// [`serve`] over any byte stream (a TLS stream, say): the caller sets socket options.
-pub async fn serve_stream<S>(mut stream: S, config: &Config) -> io::Result<()>
+/// Bodies are read and written (no `sendfile`: the bytes must pass through the stream).
+pub async fn serve_stream<S>(stream: S, config: &Config) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    serve_with(stream, config, None).await
+}
+
+/// The connection loop; `zero` is the socket under `stream` when bodies may bypass it.
+async fn serve_with<S>(mut stream: S, config: &Config, zero: Option<Socket<'_>>) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -52,8 +67,9 @@ where
     let mut out = Vec::new();
     loop {
         out.clear(); // the previous response is out
-                     // The whole head must arrive within `idle` of starting to wait for it: an idle
-                     // keep-alive connection and a client trickling a head byte by byte both end.
+
+        // The whole head must arrive within `idle` of starting to wait for it: an idle
+        // keep-alive connection and a client trickling a head byte by byte both end.
         let deadline = deadline_after(config.idle);
         let request = loop {
             match input.next() {
@@ -83,7 +99,9 @@ where
                 conn
             }
             Route::File { file, conn } => {
-                send_file(&mut stream, &mut out, config, file, conn).await?
+                let conditions = input.take_conditions();
+                let request = (file, conn);
+                send_file(&mut stream, &mut out, config, request, &conditions, zero).await?
             }
         };
         if !conn.stays_open() {
@@ -93,57 +111,80 @@ where
     }
 }
 
-/// Opens the file and sends its head with the first chunk in one write, then the rest
-/// chunk by chunk: each read happens on the blocking pool, and the next chunk is read only
-/// once the previous one is written, so a client that stops reading holds at most one
-/// chunk in memory. Leaves in `out` the last piece still to be sent (the whole response
-/// for a small file, the last chunk, or an error response) and returns the connection's
-/// fate.
+/// Answers a request for a file: from the cache when it holds the file (no open, no pool
+/// hand-off), else opened on the blocking pool and cached. The head (200, 206, 304 or 416,
+/// `reply::file_response`) and a small file's cached bytes are left in `out`, for one
+/// write; a larger body is sent here — by `sendfile` when `zero` is given, else read on
+/// the pool chunk by chunk with its last chunk left in `out` — so that a client that
+/// stops reading holds at most one chunk in memory. Returns the connection's fate.
 async fn send_file<S: AsyncWrite + Unpin>(
     stream: &mut S,
     out: &mut Vec<u8>,
     config: &Config,
-    request: FileRequest,
-    conn: Conn,
+    (request, conn): (FileRequest, Conn),
+    conditions: &Conditions,
+    zero: Option<Socket<'_>>,
 ) -> io::Result<Conn> {
-    let root = Arc::clone(&config.root);
-    let buf = std::mem::take(out);
     let with_body = request.with_body;
-    let (buf, request, opened) = blocking(move || {
-        let (buf, opened) = disk::open_and_read(&root, &request, conn, buf);
-        (buf, request, opened)
-    })
-    .await?;
-    *out = buf;
-    let (mut file, mut left) = match opened {
-        Ok(opened) => opened,
-        Err(Refused::Directory) => {
-            let location = files::directory_location(&request.path);
-            response::moved(out, &location, conn, !with_body);
-            return Ok(conn);
-        }
-        Err(refused) => {
-            response::error(out, refused.into(), conn, !with_body);
-            return Ok(conn);
+    let key: Key = (request.path.into_os_string(), request.slash);
+    let entry = match cache::lookup(&key) {
+        Some(entry) => entry,
+        None => {
+            let root = Arc::clone(&config.root);
+            let small_body = cache::settings().small_body;
+            let (key, opened) = blocking(move || {
+                let opened = disk::open_entry(&root, &key, small_body);
+                (key, opened)
+            })
+            .await?;
+            match opened {
+                Ok(entry) => cache::insert(key, entry),
+                Err(Refused::Directory) => {
+                    let location = files::directory_location(Path::new(&key.0));
+                    response::moved(out, &location, conn, !with_body);
+                    return Ok(conn);
+                }
+                Err(refused) => {
+                    response::error(out, refused.into(), conn, !with_body);
+                    return Ok(conn);
+                }
+            }
         }
     };
-    while left > 0 {
-        write(stream, out, config.idle).await?;
-        let want = left.min(CHUNK as u64) as usize;
-        let mut buf = std::mem::take(out);
-        buf.clear();
-        let (back, buf, got) = blocking(move || {
-            let got = files::read_chunk(&mut file, &mut buf, want);
-            (file, buf, got)
+    let Some(body) = reply::file_response(out, &entry, conditions, with_body, conn) else {
+        return Ok(conn);
+    };
+    if let Some(bytes) = &entry.body {
+        out.extend_from_slice(&bytes[body.offset as usize..][..body.len as usize]);
+        return Ok(conn);
+    }
+    if let Some(socket) = zero {
+        let sent = socket.send_head(out);
+        write(stream, &out[sent..], config.idle).await?;
+        out.clear();
+        socket.send_file(&entry.file, body, config.idle).await?;
+        return Ok(conn);
+    }
+    let (mut offset, end) = (body.offset, body.offset + body.len);
+    while offset < end {
+        if out.len() >= CHUNK {
+            write(stream, out, config.idle).await?;
+            out.clear();
+        }
+        let want = (end - offset).min(CHUNK as u64) as usize;
+        let (file, mut buf) = (Arc::clone(&entry.file), std::mem::take(out));
+        let (buf, got) = blocking(move || {
+            let at = buf.len();
+            buf.resize(at + want, 0);
+            let got = disk::read_exact_at(&file, &mut buf[at..], offset);
+            (buf, got)
         })
         .await?;
-        (file, *out) = (back, buf);
-        if got? < want {
-            // The file shrank after its length was promised: the client cannot be told,
-            // so the connection ends short and the client sees the truncation.
-            return Err(io::Error::other("file shrank while being sent"));
-        }
-        left -= want as u64;
+        *out = buf;
+        // The file shrank after its length was promised: the client cannot be told, so
+        // the connection ends short and the client sees the truncation.
+        got.map_err(|_| io::Error::other("file shrank while being sent"))?;
+        offset += want as u64;
     }
     Ok(conn)
 }

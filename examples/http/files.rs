@@ -16,7 +16,7 @@
 
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -109,6 +109,11 @@ pub struct Opened {
     /// Its size when opened: the Content-Length promised to the client.
     pub len: u64,
     pub content_type: &'static str,
+    /// Its metadata from `fstat` after the open (identity and modification time).
+    pub meta: std::fs::Metadata,
+    /// The root joined with the request's path (and `index.html` for a directory),
+    /// before symlinks are resolved: what a later `stat` checks to see if it changed.
+    pub named: PathBuf,
 }
 
 /// Canonicalizes `root` once at start-up, so every later check compares against the
@@ -135,9 +140,11 @@ pub fn open(root: &Path, relative: &Path, slash: bool) -> Result<Opened, Refused
     if meta.is_dir() && !slash && !relative.as_os_str().is_empty() {
         return Err(Refused::Directory);
     }
+    let mut named = root.join(relative);
     let (file, path, meta) = if meta.is_dir() {
         let (file, path) = open_inside(root, &path.join("index.html"))?;
         let meta = file.metadata().map_err(refused)?;
+        named.push("index.html");
         (file, path, meta)
     } else {
         (file, path, meta)
@@ -149,6 +156,8 @@ pub fn open(root: &Path, relative: &Path, slash: bool) -> Result<Opened, Refused
         file,
         len: meta.len(),
         content_type: content_type(&path),
+        meta,
+        named,
     })
 }
 
@@ -206,13 +215,6 @@ fn refused(e: io::Error) -> Refused {
             Refused::Failed
         }
     }
-}
-
-/// Appends up to `max` bytes of `file` to `out`. Blocking. Fewer bytes than asked for
-/// means the file shrank since it was opened.
-pub fn read_chunk(file: &mut File, out: &mut Vec<u8>, max: usize) -> io::Result<usize> {
-    out.reserve(max);
-    file.take(max as u64).read_to_end(out)
 }
 
 /// The media type for a file name's extension (case-insensitive);

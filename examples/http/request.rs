@@ -8,6 +8,18 @@
 //! line, header fields, and the blank line that ends them. Bodies are not read; the head
 //! only says whether one was announced, so the server can refuse it.
 
+// Both are children of this file, found beside it wherever it is included from (the
+// example, the https example, the tests, the bench).
+#[path = "conditions.rs"]
+pub mod conditions;
+#[path = "input.rs"]
+mod input;
+
+use conditions::Conditions;
+// Some includers (the routing tests) use only the parser.
+#[allow(unused_imports)]
+pub use input::Input;
+
 /// The largest request head (request line, header fields, blank line) accepted: 431 past it.
 pub const MAX_HEAD: usize = 8 * 1024;
 /// The most header fields accepted: 431 past it.
@@ -74,7 +86,13 @@ pub enum Error {
 /// next pipelined request). `Ok(None)`: a valid beginning, send more. `Err`: refuse the
 /// request and close. Limits are checked on incomplete input too, so a client cannot make
 /// the server buffer more than [`MAX_HEAD`] bytes waiting for an end that never comes.
+#[allow(dead_code)] // the servers use `parse_with_conditions`; the tests use this
 pub fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, Error> {
+    Ok(parse_with_conditions(buf)?.map(|(request, _, used)| (request, used)))
+}
+
+/// [`parse`], also returning what the conditional and range fields said.
+pub fn parse_with_conditions(buf: &[u8]) -> Result<Option<(Request, Conditions, usize)>, Error> {
     // RFC 9112 §2.2: ignore empty lines before the request line (they count to the limit).
     let mut pos = 0;
     while let Some(rest) = buf.get(pos..) {
@@ -125,8 +143,8 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, Error> {
     if pos > MAX_HEAD {
         return Err(Error::HeadTooLarge);
     }
-    let request = fields.finish(method, target, version)?;
-    Ok(Some((request, pos)))
+    let (request, conditions) = fields.finish(method, target, version)?;
+    Ok(Some((request, conditions, pos)))
 }
 
 /// The line starting at `start` without its `\n` or `\r\n`, and where the next line
@@ -227,6 +245,9 @@ struct Fields {
     keep_alive: bool,
     content_length: Option<u64>,
     transfer_encoding: bool,
+    /// How many `Range` fields came: a second one makes the range ignored.
+    ranges: usize,
+    conditions: Conditions,
 }
 
 impl Fields {
@@ -263,12 +284,43 @@ impl Fields {
             self.content_length = Some(n);
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             self.transfer_encoding = true;
+        } else {
+            self.add_condition(name, value);
         }
         Ok(())
     }
 
+    /// Records `Range`, `If-Range`, `If-None-Match` and `If-Modified-Since` (the value is
+    /// already checked to be visible ASCII, tabs and obs-text). What cannot be used is
+    /// dropped: the answer is then the whole file, as if the field were absent.
+    fn add_condition(&mut self, name: &[u8], value: &[u8]) {
+        let text = || String::from_utf8_lossy(value).into_owned();
+        let c = &mut self.conditions;
+        if name.eq_ignore_ascii_case(b"range") {
+            self.ranges += 1;
+            c.range = conditions::parse_range(value).filter(|_| self.ranges == 1);
+        } else if name.eq_ignore_ascii_case(b"if-none-match") {
+            match &mut c.if_none_match {
+                Some(list) => {
+                    list.push_str(", ");
+                    list.push_str(&text());
+                }
+                None => c.if_none_match = Some(text()),
+            }
+        } else if name.eq_ignore_ascii_case(b"if-modified-since") {
+            c.if_modified_since = conditions::parse_http_date(value);
+        } else if name.eq_ignore_ascii_case(b"if-range") {
+            c.if_range = Some(text());
+        }
+    }
+
     /// The request, once the blank line has come: checks what needs every field seen.
-    fn finish(self, method: Method, target: String, version: Version) -> Result<Request, Error> {
+    fn finish(
+        self,
+        method: Method,
+        target: String,
+        version: Version,
+    ) -> Result<(Request, Conditions), Error> {
         match (version, self.hosts) {
             (Version::Http11, 1) | (Version::Http10, 0 | 1) => {}
             (Version::Http11, 0) => return Err(Error::Bad("HTTP/1.1 requires a Host header")),
@@ -286,13 +338,14 @@ impl Fields {
             Version::Http11 => !self.close,
             Version::Http10 => self.keep_alive && !self.close,
         };
-        Ok(Request {
+        let request = Request {
             method,
             target,
             version,
             keep_alive,
             body,
-        })
+        };
+        Ok((request, self.conditions))
     }
 }
 
@@ -314,77 +367,4 @@ fn trim(bytes: &[u8]) -> &[u8] {
         .rposition(|&b| b != b' ' && b != b'\t')
         .unwrap_or(start);
     &bytes[start..=end]
-}
-
-/// A connection's unparsed input: a fixed buffer of [`MAX_HEAD`] bytes into which the
-/// socket reads, and from whose front complete heads are taken. Pipelined requests wait
-/// here, already read, until the responses before them are sent.
-///
-/// Not a `corio::io::BufReader`: the parser needs a whole head in one slice, and
-/// `fill_buf` reads again only once its buffer is empty, so a head split across two reads
-/// would have to be copied into a buffer like this one anyway (twice the memory per
-/// connection, every such byte copied twice, and no read saved).
-#[derive(Debug)]
-pub struct Input {
-    buf: Box<[u8]>,
-    filled: usize,
-    /// Whether the bytes added since the last parse may complete a head (hold a `\n`, or
-    /// fill the buffer): parsing again is pointless otherwise, and a client trickling a
-    /// head byte by byte would cost a full re-scan per byte.
-    dirty: bool,
-}
-
-impl Default for Input {
-    fn default() -> Self {
-        Input {
-            buf: vec![0; MAX_HEAD].into_boxed_slice(),
-            filled: 0,
-            dirty: false,
-        }
-    }
-}
-
-impl Input {
-    /// Where the next read goes; never empty while a head is incomplete, because a full
-    /// buffer with no complete head is [`Error::HeadTooLarge`].
-    pub fn space(&mut self) -> &mut [u8] {
-        &mut self.buf[self.filled..]
-    }
-
-    /// Records that a read put `n` bytes into [`space`](Self::space).
-    pub fn filled(&mut self, n: usize) {
-        let new = &self.buf[self.filled..self.filled + n];
-        self.dirty |= new.contains(&b'\n');
-        self.filled += n;
-        self.dirty |= self.filled == self.buf.len();
-    }
-
-    /// Whether some bytes of a next request have arrived. Blank lines between requests
-    /// (which RFC 9112 lets a client send) do not count: a connection holding only those
-    /// is idle, and is closed quietly rather than answered with a 408.
-    pub fn is_empty(&self) -> bool {
-        self.buf[..self.filled]
-            .iter()
-            .all(|&b| b == b'\r' || b == b'\n')
-    }
-
-    /// Takes the next complete head off the front, if there is one.
-    pub fn next(&mut self) -> Result<Option<Request>, Error> {
-        if !self.dirty {
-            return Ok(None);
-        }
-        match parse(&self.buf[..self.filled])? {
-            Some((request, used)) => {
-                self.buf.copy_within(used..self.filled, 0);
-                self.filled -= used;
-                // What is left may already hold the next pipelined head.
-                self.dirty = self.filled > 0;
-                Ok(Some(request))
-            }
-            None => {
-                self.dirty = false;
-                Ok(None)
-            }
-        }
-    }
 }

@@ -13,7 +13,9 @@ use super::request::{self, Body, Method, Request, Version};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Ok,
+    PartialContent,
     MovedPermanently,
+    NotModified,
     BadRequest,
     Forbidden,
     NotFound,
@@ -21,6 +23,7 @@ pub enum Status {
     RequestTimeout,
     ContentTooLarge,
     UriTooLong,
+    RangeNotSatisfiable,
     HeaderFieldsTooLarge,
     InternalError,
     NotImplemented,
@@ -32,7 +35,9 @@ impl Status {
     pub fn line(self) -> (u16, &'static str) {
         match self {
             Status::Ok => (200, "OK"),
+            Status::PartialContent => (206, "Partial Content"),
             Status::MovedPermanently => (301, "Moved Permanently"),
+            Status::NotModified => (304, "Not Modified"),
             Status::BadRequest => (400, "Bad Request"),
             Status::Forbidden => (403, "Forbidden"),
             Status::NotFound => (404, "Not Found"),
@@ -40,6 +45,7 @@ impl Status {
             Status::RequestTimeout => (408, "Request Timeout"),
             Status::ContentTooLarge => (413, "Content Too Large"),
             Status::UriTooLong => (414, "URI Too Long"),
+            Status::RangeNotSatisfiable => (416, "Range Not Satisfiable"),
             Status::HeaderFieldsTooLarge => (431, "Request Header Fields Too Large"),
             Status::InternalError => (500, "Internal Server Error"),
             Status::NotImplemented => (501, "Not Implemented"),
@@ -214,14 +220,17 @@ fn short(out: &mut Vec<u8>, status: Status, conn: Conn, head_only: bool, locatio
     let (code, reason) = status.line();
     let body = format!("{code} {reason}\n");
     let text = "text/plain; charset=utf-8";
-    head_with(out, status, text, body.len() as u64, conn, location);
+    match location {
+        None => head(out, status, text, body.len() as u64, conn),
+        Some(_) => head_with(out, status, text, body.len() as u64, conn, location),
+    }
     if !head_only {
         out.extend_from_slice(body.as_bytes());
     }
 }
 
 /// The current time as an HTTP-date, formatted at most once a second per thread.
-fn now_http_date() -> [u8; 29] {
+pub fn now_http_date() -> [u8; 29] {
     thread_local! {
         static CACHE: Cell<(u64, [u8; 29])> = const { Cell::new((u64::MAX, [0; 29])) };
     }

@@ -1,20 +1,25 @@
 //! The http example's connection loop (`examples/http/conn.rs`) on tokio's
-//! current_thread runtime, line for line: the same parser, routing, response heads and
-//! file code (included from the example by `#[path]` in `mod.rs`), the same chunking,
-//! timeouts and lingering close. Only the runtime differs, which is what the `http`
+//! current_thread runtime, line for line: the same parser, routing, response heads, open-
+//! file cache, conditional and range replies and file code (included from the example by
+//! `#[path]` in `mod.rs`), the same `sendfile` bodies, timeouts and lingering close. Only the runtime differs, which is what the `http`
 //! suite measures. Run as `corio-bench serve-http DIR ADDR`.
 
 use std::io;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use tokio::task::spawn_blocking;
 use tokio::time::{timeout, timeout_at, Instant};
 
-use super::files::{self, Refused, CHUNK};
+use super::cache::{self, Key};
+use super::disk;
+use super::files::{self, Refused};
+use super::reply;
+use super::request::conditions::Conditions;
 use super::request::{Input, Method};
 use super::response::{self, Conn, FileRequest, Route, Status};
 
@@ -36,18 +41,22 @@ pub fn serve(root: &str, addr: &str) -> io::Result<()> {
         root: Arc::new(root),
         idle: IDLE,
     });
+    cache::configure(cache::Settings::default()); // the example's defaults
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()?;
-    runtime.block_on(async {
+    // The file cache is per thread (`Rc`), as in the example, so connections are local
+    // tasks: tokio's equivalent of corio's `spawn`, which needs no `Send` either.
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         println!("listening on {}", listener.local_addr()?);
         loop {
             match listener.accept().await {
                 Ok((stream, _peer)) => {
                     let config = Arc::clone(&config);
-                    tokio::spawn(async move {
+                    tokio::task::spawn_local(async move {
                         if let Err(e) = conn(stream, &config).await {
                             eprintln!("client error: {e}");
                         }
@@ -96,7 +105,8 @@ async fn conn(mut stream: TcpStream, config: &Config) -> io::Result<()> {
                 conn
             }
             Route::File { file, conn } => {
-                send_file(&mut stream, &mut out, config, file, conn).await?
+                let conditions = input.take_conditions();
+                send_file(&mut stream, &mut out, config, (file, conn), &conditions).await?
             }
         };
         if !conn.stays_open() {
@@ -106,52 +116,71 @@ async fn conn(mut stream: TcpStream, config: &Config) -> io::Result<()> {
     }
 }
 
-/// `conn::send_file` of the example.
+/// `conn::send_file` of the example: the same cache, reply and `sendfile`, the socket's
+/// writability awaited through tokio's `async_io`.
 async fn send_file(
     stream: &mut TcpStream,
     out: &mut Vec<u8>,
     config: &Config,
-    request: FileRequest,
-    conn: Conn,
+    (request, conn): (FileRequest, Conn),
+    conditions: &Conditions,
 ) -> io::Result<Conn> {
-    let root = Arc::clone(&config.root);
-    let buf = std::mem::take(out);
     let with_body = request.with_body;
-    let (buf, request, opened) = blocking(move || {
-        let (buf, opened) = super::disk::open_and_read(&root, &request, conn, buf);
-        (buf, request, opened)
-    })
-    .await?;
-    *out = buf;
-    let (mut file, mut left) = match opened {
-        Ok(opened) => opened,
-        Err(Refused::Directory) => {
-            let location = files::directory_location(&request.path);
-            response::moved(out, &location, conn, !with_body);
-            return Ok(conn);
-        }
-        Err(refused) => {
-            response::error(out, refused.into(), conn, !with_body);
-            return Ok(conn);
+    let key: Key = (request.path.into_os_string(), request.slash);
+    let entry = match cache::lookup(&key) {
+        Some(entry) => entry,
+        None => {
+            let root = Arc::clone(&config.root);
+            let small_body = cache::settings().small_body;
+            let (key, opened) = blocking(move || {
+                let opened = disk::open_entry(&root, &key, small_body);
+                (key, opened)
+            })
+            .await?;
+            match opened {
+                Ok(entry) => cache::insert(key, entry),
+                Err(Refused::Directory) => {
+                    let location = files::directory_location(Path::new(&key.0));
+                    response::moved(out, &location, conn, !with_body);
+                    return Ok(conn);
+                }
+                Err(refused) => {
+                    response::error(out, refused.into(), conn, !with_body);
+                    return Ok(conn);
+                }
+            }
         }
     };
-    while left > 0 {
-        write(stream, out, config.idle).await?;
-        let want = left.min(CHUNK as u64) as usize;
-        let mut buf = std::mem::take(out);
-        buf.clear();
-        let (back, buf, got) = blocking(move || {
-            let got = files::read_chunk(&mut file, &mut buf, want);
-            (file, buf, got)
-        })
-        .await?;
-        (file, *out) = (back, buf);
-        if got? < want {
+    let Some(body) = reply::file_response(out, &entry, conditions, with_body, conn) else {
+        return Ok(conn);
+    };
+    if let Some(bytes) = &entry.body {
+        out.extend_from_slice(&bytes[body.offset as usize..][..body.len as usize]);
+        return Ok(conn);
+    }
+    let sent = send_head(stream, out);
+    write(stream, &out[sent..], config.idle).await?;
+    out.clear();
+    let (mut offset, end) = (body.offset, body.offset + body.len);
+    let fd = stream.as_raw_fd();
+    while offset < end {
+        let file = &entry.file;
+        let send = stream.async_io(Interest::WRITABLE, || {
+            disk::sendfile(fd, file, &mut offset, end)
+        });
+        if timeout(config.idle, send).await?? == 0 {
             return Err(io::Error::other("file shrank while being sent"));
         }
-        left -= want as u64;
     }
     Ok(conn)
+}
+
+/// `Socket::send_head` of the example: the head with `MSG_MORE`, as much as fits now.
+fn send_head(stream: &TcpStream, head: &[u8]) -> usize {
+    let flags = libc::MSG_MORE | libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+    // SAFETY: `head` is a valid slice for the call; the fd is the stream's open socket.
+    let n = unsafe { libc::send(stream.as_raw_fd(), head.as_ptr().cast(), head.len(), flags) };
+    usize::try_from(n).unwrap_or(0)
 }
 
 /// Runs `job` on tokio's blocking pool.
