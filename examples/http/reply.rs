@@ -3,7 +3,8 @@
 //! `If-Modified-Since`; then `Range`, under `If-Range`), and its head's bytes. Pure: the
 //! connection loops (`conn.rs`, and its tokio port) send the head and the body it names.
 //!
-//! HEAD gets exactly the head GET would, without the body — a range included.
+//! HEAD gets exactly the head a GET without `Range` would: RFC 9110 §14.2 defines range
+//! handling for GET only, and a server must ignore `Range` on any other method.
 
 use std::io::Write;
 
@@ -42,10 +43,13 @@ pub fn file_response(
         end_head(out, conn);
         return None;
     }
-    let range = conditions.range.filter(|_| match &conditions.if_range {
-        Some(value) => conditions::if_range_holds(value, &entry.etag, entry.mtime),
-        None => true,
-    });
+    let range = conditions
+        .range
+        .filter(|_| with_body)
+        .filter(|_| match &conditions.if_range {
+            Some(value) => conditions::if_range_holds(value, &entry.etag, entry.mtime),
+            None => true,
+        });
     let body = match range.map(|range| range.resolve(entry.len)) {
         None => {
             status_and_date(out, Status::Ok);
