@@ -94,6 +94,21 @@ fn human_bytes(b: f64) -> String {
     }
 }
 
+/// An SVG document of `width` × `height` on white, `title` at its top left: the opening
+/// every chart of the suites shares (the caller closes it with `</svg>`).
+pub fn svg_start(width: f64, height: f64, title: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(
+        out,
+        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="16" font-size="13">{title}</text>"#
+    );
+    out
+}
+
 /// Two line charts side by side (req/s and p99 against connections, log x), one line per
 /// server, for the rows with message length `msg_len`.
 pub fn svg(rows: &[Row], msg_len: usize, title: &str) -> String {
@@ -111,17 +126,7 @@ pub fn svg(rows: &[Row], msg_len: usize, title: &str) -> String {
         "#d62728", "#1f77b4", "#2ca02c", "#7f7f7f", "#9467bd", "#ff7f0e", "#8c564b",
     ];
     let (w, h, pad) = (440.0, 300.0, 55.0);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="11">"#,
-        2.0 * w + 60.0,
-        h + 60.0
-    );
-    let _ = writeln!(
-        out,
-        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="16" font-size="13">{title}</text>"#
-    );
+    let mut out = svg_start(2.0 * w + 60.0, h + 60.0, title);
     for (panel, (label, value)) in [
         (
             "req/s",

@@ -4,6 +4,8 @@
 //!
 //! Pure, like the parser that fills it: `reply.rs` applies these to a cached file.
 
+use super::trim;
+
 /// What a request's conditional and range fields said. Each is `None` when absent or
 /// when its value is one the server may ignore (an unparsable date, a multi-part or
 /// malformed range): ignoring them means answering with the whole file, which is always
@@ -177,17 +179,6 @@ pub fn parse_http_date(value: &[u8]) -> Option<u64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = (era * 146_097 + doe).checked_sub(719_468)?;
     Some(days * 86_400 + h * 3600 + m * 60 + s)
-}
-
-/// `bytes` without leading and trailing spaces and tabs.
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|&b| b != b' ' && b != b'\t');
-    let Some(start) = start else { return &[] };
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .unwrap_or(start);
-    &bytes[start..=end]
 }
 
 /// `bytes` without any leading byte from `set`.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{median, spread};
+use crate::report::{median, spread, svg_start};
 use crate::wrk::Wrk;
 
 /// One measured run: wrk's figures and the server's CPU seconds over the same window.
@@ -161,17 +161,7 @@ pub fn svg(points: &[Point], title: &str) -> String {
     }
     let colors = ["#d62728", "#1f77b4", "#2ca02c", "#7f7f7f", "#9467bd"];
     let (w, h, pad, top) = (440.0, 300.0, 60.0, 50.0);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="11">"#,
-        2.0 * w + 40.0,
-        h + 70.0
-    );
-    let _ = writeln!(
-        out,
-        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="16" font-size="13">{title}</text>"#
-    );
+    let mut out = svg_start(2.0 * w + 40.0, h + 70.0, title);
     type Metric = fn(&Point) -> Vec<f64>;
     let panels: [(&str, Metric); 2] = [
         ("req/s (higher is better)", Point::rps),
